@@ -1,0 +1,1 @@
+"""The small core shared by streams and connectors: settings, errors, logging."""

@@ -1,0 +1,88 @@
+"""The single ``Settings`` object: typed configuration from ``CASEHUB_*`` environment variables.
+
+Entry points build one ``Settings()`` and pass it down; no other module reads
+the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache() -> Path:
+    return Path.home() / ".cache" / "casehub"
+
+
+class Settings(BaseSettings):
+    """Everything casehub can be configured with. Environment: ``CASEHUB_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEHUB_", env_file=".env", extra="ignore")
+
+    # where local state lives: broker data and logs, worker tables, issued keys
+    home: Path = Field(default=Path(".casehub"), description="Runtime state folder")
+    cache_dir: Path = Field(default_factory=_default_cache, description="Downloaded Kafka jars, reused across runs")
+    log_level: str = "INFO"
+
+    # Kafka: an existing cluster, or the local one that `casehub broker up` starts
+    kafka_bootstrap: str | None = Field(default=None, description="Existing cluster; unset = the local broker")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    broker_port: int = Field(default=19092, description="First port of the local cluster (broker, then controller)")
+    broker_nodes: Literal[1, 3] = 1
+    broker_heap: str = "512m"
+
+    # topics
+    topic_partitions: int = 6
+    topic_replication: int | None = Field(default=None, description="Unset = 1 on one node, 3 on three")
+
+    # partners and personal data
+    registry_path: Path | None = Field(default=None, description="Partner registry YAML; unset = the packaged default")
+    pseudonym_key: SecretStr = SecretStr("casehub-development-pseudonym-key")
+
+    # stream worker
+    worker_id: str = "casehub"
+    worker_web_port: int = 6066
+    worker_data_dir: Path | None = Field(default=None, description="RocksDB tables; unset = <home>/worker")
+    processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
+    dedupe_retention_hours: int = 24 * 7
+    near_duplicate_window_hours: int = 72
+
+    # HTTP gateway
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    gateway_rate_per_minute: int = 600
+
+    def bootstrap_servers(self) -> str:
+        """The bootstrap address: CASEHUB_KAFKA_BOOTSTRAP, else the running local cluster, else its default port."""
+        if self.kafka_bootstrap:
+            return self.kafka_bootstrap
+        marker = self.home / "broker" / "bootstrap"
+        if marker.exists():
+            return marker.read_text().strip()
+        return f"127.0.0.1:{self.broker_port}"
+
+    def kafka_python_config(self) -> dict[str, Any]:
+        """Connection keyword arguments for kafka-python clients (admin, operator tools)."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers().split(","),
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            config["sasl_mechanism"] = self.kafka_sasl_mechanism
+            config["sasl_plain_username"] = self.kafka_sasl_username
+            config["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        return config
+
+    def aiokafka_config(self) -> dict[str, Any]:
+        """Connection keyword arguments for aiokafka clients (SDK, gateway)."""
+        config = self.kafka_python_config()
+        config["bootstrap_servers"] = self.bootstrap_servers()
+        return config
