@@ -10,6 +10,7 @@ import geothai
 import yaml
 from pydantic import ValidationError
 
+from casehub.core import geography
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.registry import catalogue
@@ -140,7 +141,7 @@ def _contradictions(document: RegistryDocument, located: LocatedData) -> list[Pr
         for field, codes, exists in (
             ("provinces", area.provinces, geothai.province),
             ("amphoes", area.amphoes, geothai.district),
-            ("tambons", area.tambons, geothai.subdistrict),
+            ("tambons", area.tambons, geography.tambon),
         ):
             for position, code in enumerate(codes):
                 if exists(code) is None:
