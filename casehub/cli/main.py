@@ -13,6 +13,7 @@ from casehub.core.errors import HubError
 # verb -> "module:attribute"; each module owns its verb and imports its heavy dependencies itself
 COMMANDS: dict[str, str] = {
     "broker": "casehub.broker.cli:broker",
+    "partners": "casehub.registry.cli:partners",
 }
 
 

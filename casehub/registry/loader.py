@@ -19,8 +19,6 @@ from casehub.registry.model import WILDCARD, Disclosure, RegistryDocument
 from casehub.registry.registry import Registry
 from casehub.registry.yamlnodes import LocatedData, compose_located
 
-log = get_logger(__name__)
-
 DEFAULT_REGISTRY = "partners.yaml"
 
 
@@ -39,7 +37,8 @@ def load_registry(settings: Settings) -> Registry:
             f"cannot read partner registry {path}: {exc.strerror or exc}", hint="check CASEHUB_REGISTRY_PATH"
         ) from exc
     registry = parse_registry(text, source=str(path))
-    log.info("registry loaded", source=str(path), version=registry.version, partners=len(registry))
+    # the logger is made here, not at import, so it follows the configuration the entry point chose
+    get_logger(__name__).info("registry loaded", source=str(path), version=registry.version, partners=len(registry))
     return registry
 
 
