@@ -71,7 +71,11 @@ def list_partners(kind: str | None, as_json: bool) -> None:
     if kind is not None:
         chosen = [p for p in chosen if p.kind.value == kind]
     if as_json:
-        document = {"version": registry.version, "digest": registry.digest, "partners": [partner_json(p) for p in chosen]}
+        document = {
+            "version": registry.version,
+            "digest": registry.digest,
+            "partners": [partner_json(p) for p in chosen],
+        }
         click.echo(json.dumps(document, ensure_ascii=False, indent=1))
         return
     rows = [

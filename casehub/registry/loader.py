@@ -137,6 +137,9 @@ def _contradictions(document: RegistryDocument, located: LocatedData) -> list[Pr
         else:
             first_seen[partner.id] = index
         area = partner.jurisdiction
+        required = partner.required_jurisdiction()
+        if required is not None and area != required:
+            problem((*here, "jurisdiction"), f"{partner.id} must have jurisdiction {required.describe()}")
         for field, codes, exists in (
             ("provinces", area.provinces, geothai.province),
             ("amphoes", area.amphoes, geothai.district),

@@ -195,11 +195,15 @@ class Partner(_Frozen):
     def _id_fits_kind(self) -> Partner:
         if not ID_PATTERN_OF_KIND[self.kind].match(self.id):
             raise ValueError(f"id {self.id!r} does not fit kind {self.kind.value!r}")
-        if self.kind is PartnerKind.PSO and self.jurisdiction != Jurisdiction(provinces=(self.id[4:],)):
-            raise ValueError(f"provincial office {self.id} must have jurisdiction provinces [{self.id[4:]}]")
-        if self.kind is PartnerKind.TAMBON_CENTRE and self.jurisdiction != Jurisdiction(tambons=(self.id[3:],)):
-            raise ValueError(f"tambon centre {self.id} must have jurisdiction tambons [{self.id[3:]}]")
         return self
+
+    def required_jurisdiction(self) -> Jurisdiction | None:
+        """The jurisdiction a provincial office or tambon centre must have: the area its id names."""
+        if self.kind is PartnerKind.PSO:
+            return Jurisdiction(provinces=(self.id[4:],))
+        if self.kind is PartnerKind.TAMBON_CENTRE:
+            return Jurisdiction(tambons=(self.id[3:],))
+        return None
 
     def subscribes(self, event_type: str, issue_category: str | None) -> bool:
         """Whether any of this partner's subscription rules selects the event."""
