@@ -21,29 +21,29 @@ ConsentScope = Literal['services', 'disclosure', 'services_and_disclosure']
 IssueCategory = Literal['family_violence', 'teen_pregnancy', 'human_trafficking', 'drugs', 'homeless_destitute', 'children_youth', 'missing_persons', 'elderly', 'disability', 'begging', 'poverty']
 """Issue category (ประเภทปัญหา): the 10 categories of hotline 1300 plus poverty. family_violence = ความรุนแรงในครอบครัว; teen_pregnancy = ท้องไม่พร้อม/ตั้งครรภ์ในวัยรุ่น; human_trafficking = การค้ามนุษย์; drugs = ยาเสพติด; homeless_destitute = คนไร้ที่พึ่ง/คนไร้บ้าน; children_youth = เด็กและเยาวชน; missing_persons = คนหาย; elderly = ผู้สูงอายุ; disability = คนพิการ; begging = ขอทาน; poverty = ความยากจน/ครอบครัวยากลำบาก."""
 
-TargetGroup = Literal['child', 'youth', 'women', 'elderly', 'disability', 'family', 'homeless', 'general']
-"""Target group (กลุ่มเป้าหมาย) of MSDHS services. child = เด็ก, under 18; youth = เยาวชน, 18-25; women = สตรี; elderly = ผู้สูงอายุ, 60 and over; disability = คนพิการ; family = ครอบครัว; homeless = คนไร้บ้าน/คนไร้ที่พึ่ง; general = ประชาชนทั่วไป."""
-
-RiskLevel = Literal['high', 'medium', 'low']
-"""Risk level (ระดับความเสี่ยง) from triage: high = สูง (assign within 1 hour), medium = ปานกลาง, low = ต่ำ (assign within 3 hours)."""
-
 LawfulBasisCode = Literal['vital_interest', 'public_task', 'legal_duty', 'consent', 'contract', 'legitimate_interest']
 """Lawful basis (ฐานทางกฎหมาย) under PDPA s24 (s27 for disclosure): vital_interest = ป้องกันอันตรายต่อชีวิต ร่างกาย หรือสุขภาพ (s24(2)); public_task = ภารกิจเพื่อประโยชน์สาธารณะ/อำนาจรัฐ (s24(4)); legal_duty = ปฏิบัติตามกฎหมาย (s24(6)); consent = ความยินยอม (s19); contract = สัญญา (s24(3)); legitimate_interest = ประโยชน์โดยชอบด้วยกฎหมาย (s24(5))."""
 
 SensitiveBasis = Literal['explicit_consent', 'vital_interest_incapable', 'legal_claims', 'social_protection', 'public_health', 'substantial_public_interest']
 """Basis for sensitive data under PDPA s26: explicit_consent = ความยินยอมโดยชัดแจ้ง; vital_interest_incapable = ป้องกันอันตรายต่อชีวิตเมื่อเจ้าของข้อมูลให้ความยินยอมไม่ได้ (s26(1)); legal_claims = การก่อตั้งสิทธิเรียกร้องตามกฎหมาย (s26(4)); social_protection = การคุ้มครองทางสังคม/สวัสดิการสังคม (s26(5)(c)); public_health = ประโยชน์สาธารณะด้านการสาธารณสุข (s26(5)(b)); substantial_public_interest = ประโยชน์สาธารณะที่สำคัญ (s26(5)(e))."""
 
-SensitivityTag = Literal['health', 'disability', 'sexual_violence', 'sexual_behaviour', 'criminal_record', 'ethnicity', 'religion', 'political_opinion', 'trade_union', 'genetic', 'biometric']
-"""Kind of sensitive personal data (ข้อมูลส่วนบุคคลที่มีความอ่อนไหว, PDPA s26) an event or field holds: health = สุขภาพ; disability = ความพิการ; sexual_violence = ความรุนแรงทางเพศ; sexual_behaviour = พฤติกรรมทางเพศ; criminal_record = ประวัติอาชญากรรม; ethnicity = เชื้อชาติ/เผ่าพันธุ์; religion = ศาสนา/ความเชื่อ; political_opinion = ความคิดเห็นทางการเมือง; trade_union = สหภาพแรงงาน; genetic = พันธุกรรม; biometric = ชีวภาพ."""
-
 ReporterType = Literal['self', 'family_member', 'neighbour', 'volunteer', 'community_leader', 'official', 'health_worker', 'police', 'teacher', 'anonymous']
 """Who made the report (ผู้แจ้ง). self = ผู้ประสบปัญหาเอง; family_member = ญาติ; neighbour = เพื่อนบ้าน; volunteer = อพม.; community_leader = ผู้นำชุมชน/กำนัน/ผู้ใหญ่บ้าน; official = เจ้าหน้าที่รัฐ; health_worker = บุคลากรสาธารณสุข/อสม.; police = ตำรวจ; teacher = ครู; anonymous = ไม่ประสงค์ออกนาม."""
+
+RiskLevel = Literal['high', 'medium', 'low']
+"""Risk level (ระดับความเสี่ยง) from triage: high = สูง (assign within 1 hour), medium = ปานกลาง, low = ต่ำ (assign within 3 hours)."""
+
+SensitivityTag = Literal['health', 'disability', 'sexual_violence', 'sexual_behaviour', 'criminal_record', 'ethnicity', 'religion', 'political_opinion', 'trade_union', 'genetic', 'biometric']
+"""Kind of sensitive personal data (ข้อมูลส่วนบุคคลที่มีความอ่อนไหว, PDPA s26) an event or field holds: health = สุขภาพ; disability = ความพิการ; sexual_violence = ความรุนแรงทางเพศ; sexual_behaviour = พฤติกรรมทางเพศ; criminal_record = ประวัติอาชญากรรม; ethnicity = เชื้อชาติ/เผ่าพันธุ์; religion = ศาสนา/ความเชื่อ; political_opinion = ความคิดเห็นทางการเมือง; trade_union = สหภาพแรงงาน; genetic = พันธุกรรม; biometric = ชีวภาพ."""
 
 ServiceType = Literal['cash_assistance', 'food_support', 'temporary_shelter', 'care_home', 'medical_care', 'mental_health', 'legal_aid', 'education_support', 'job_placement', 'family_counselling', 'disability_equipment', 'civil_registration', 'rehabilitation']
 """Service (บริการ) a case can be referred to or receive: cash_assistance = เงินสงเคราะห์; food_support = ถุงยังชีพ; temporary_shelter = บ้านพักเด็กและครอบครัว/ที่พักชั่วคราว; care_home = สถานสงเคราะห์/นิคม; medical_care = การรักษาพยาบาล; mental_health = สุขภาพจิต; legal_aid = ช่วยเหลือทางกฎหมาย; education_support = ทุนการศึกษา; job_placement = ฝึกอาชีพ/จัดหางาน; family_counselling = ให้คำปรึกษาครอบครัว; disability_equipment = กายอุปกรณ์; civil_registration = ทำบัตร/ทะเบียนราษฎร; rehabilitation = บำบัดฟื้นฟู."""
 
 Sex = Literal['female', 'male', 'unspecified']
 """Sex as recorded (เพศ): female = หญิง; male = ชาย; unspecified = ไม่ระบุ."""
+
+TargetGroup = Literal['child', 'youth', 'women', 'elderly', 'disability', 'family', 'homeless', 'general']
+"""Target group (กลุ่มเป้าหมาย) of MSDHS services. child = เด็ก, under 18; youth = เยาวชน, 18-25; women = สตรี; elderly = ผู้สูงอายุ, 60 and over; disability = คนพิการ; family = ครอบครัว; homeless = คนไร้บ้าน/คนไร้ที่พึ่ง; general = ประชาชนทั่วไป."""
 
 NeedType = Literal['food', 'shelter', 'cash', 'health_care', 'education', 'employment', 'legal', 'protection', 'care', 'documents', 'counselling']
 """Assessed need (ความต้องการ): food = อาหาร; shelter = ที่พักอาศัย; cash = เงิน; health_care = การรักษา; education = การศึกษา; employment = อาชีพ; legal = กฎหมาย; protection = การคุ้มครอง; care = การดูแล; documents = เอกสารทางทะเบียน; counselling = คำปรึกษา."""
@@ -87,29 +87,20 @@ class ConsentOverride(AvroRecord):
     authorised_by: str = Field(description="Role or unit that authorised the override (ผู้อนุมัติ), e.g. 'pso-84 นักสังคมสงเคราะห์'.")
 
 
-class Envelope(AvroRecord):
-    """Fields every case event carries, first in every event schema (the loader puts them there; see README)."""
+class LawfulBasis(AvroRecord):
+    """The PDPA lawful basis (ฐานทางกฎหมาย) for processing and disclosing this event."""
 
-    AVRO_NAME: ClassVar[str] = "casehub.Envelope"
-    id: str = Field(description='Event id, unique per source (CloudEvents id); a retry reuses it so the hub drops the duplicate (รหัสเหตุการณ์).')
-    type: str = Field(description='Event type, e.g. case.reported (CloudEvents type).')
-    occurred_at: AwareDatetime = Field(description='When it happened in the field (เวลาที่เกิดเหตุการณ์), UTC; RFC 3339 in JSON. Not in the future.')
-    case_id: str | None = Field(default=None, description="The hub's case id (เลขที่เคส). Null on case.reported: the hub assigns it.")
-    subject_token: str | None = Field(default=None, description='Keyed-HMAC pseudonym of the subject, filled by the hub; partners leave it null.')
-    issue_category: IssueCategory = Field(description='Issue category (ประเภทปัญหา).')
-    target_group: TargetGroup = Field(description='Target group (กลุ่มเป้าหมาย).')
-    location: Location = Field(description='Where the subject is (DOPA codes, or address text / postal code).')
-    risk_level: RiskLevel | None = Field(default=None, description='Risk level (ระดับความเสี่ยง); null until triage.')
-    lawful_basis: LawfulBasis = Field(description='PDPA lawful basis for this event (ฐานทางกฎหมาย).')
-    sensitivity: list[SensitivityTag] = Field(default_factory=list, description='Kinds of sensitive data (PDPA s26) this event holds; empty if none.')
-    schema_version: int = Field(ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    AVRO_NAME: ClassVar[str] = "casehub.LawfulBasis"
+    basis: LawfulBasisCode = Field(description='The s24/s27 basis, e.g. public_task for MSDHS statutory work, vital_interest for a person at risk.')
+    sensitive_basis: SensitiveBasis | None = Field(default=None, description="The s26 basis; required when the event's sensitivity tags are not empty.")
+    reference: str | None = Field(default=None, description="The law relied on, e.g. 'พ.ร.บ.คุ้มครองเด็ก พ.ศ. 2546 มาตรา 29'.")
 
 
 class Location(AvroRecord):
     """Where the subject is (สถานที่): a DOPA tambon code, or address text and/or postal code the hub resolves to exactly one tambon. The hub fills the amphoe/province codes and the names."""
 
     AVRO_NAME: ClassVar[str] = "casehub.Location"
-    tambon_code: str | None = Field(default=None, description='DOPA 6-digit tambon (sub-district, ตำบล/แขวง) code, e.g. 840503. Give it, or address_text / postal_code.', json_schema_extra={'pii': 'quasi', 'generalise': 'amphoe', 'format': 'dopa_tambon'})
+    tambon_code: str | None = Field(default=None, description='DOPA 6-digit tambon code (รหัสตำบล; sub-district, ตำบล/แขวง), e.g. 840503. Give it, or address_text / postal_code.', json_schema_extra={'pii': 'quasi', 'generalise': 'amphoe', 'format': 'dopa_tambon'})
     address_text: str | None = Field(default=None, description="Address as written (ที่อยู่): house number, หมู่ (village), road, ตำบล/อำเภอ/จังหวัด, e.g. '12 หมู่ 3 ต.บ้านใต้ อ.เกาะพะงัน จ.สุราษฎร์ธานี'.", json_schema_extra={'pii': 'direct'})
     postal_code: str | None = Field(default=None, description='Thailand Post 5-digit postal code (รหัสไปรษณีย์), e.g. 84280.', json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
     amphoe_code: str | None = Field(default=None, description='DOPA 4-digit amphoe (district, อำเภอ/เขต) code. Filled by the hub.')
@@ -120,15 +111,6 @@ class Location(AvroRecord):
     amphoe_name_en: str | None = Field(default=None, description='Amphoe name in English. Filled by the hub.')
     province_name_th: str | None = Field(default=None, description='Province name in Thai (ชื่อจังหวัด). Filled by the hub.')
     province_name_en: str | None = Field(default=None, description='Province name in English. Filled by the hub.')
-
-
-class LawfulBasis(AvroRecord):
-    """The PDPA lawful basis (ฐานทางกฎหมาย) for processing and disclosing this event."""
-
-    AVRO_NAME: ClassVar[str] = "casehub.LawfulBasis"
-    basis: LawfulBasisCode = Field(description='The s24/s27 basis, e.g. public_task for MSDHS statutory work, vital_interest for a person at risk.')
-    sensitive_basis: SensitiveBasis | None = Field(default=None, description="The s26 basis; required when the event's sensitivity tags are not empty.")
-    reference: str | None = Field(default=None, description="The law relied on, e.g. 'พ.ร.บ.คุ้มครองเด็ก พ.ศ. 2546 มาตรา 29'.")
 
 
 class Subject(AvroRecord):
@@ -168,15 +150,16 @@ class CaseReported(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseReported"
     EVENT_TYPE: ClassVar[str] = "case.reported"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     channel: Channel = Field(description='Channel of the report (ช่องทางการแจ้ง).')
     reporter_type: ReporterType = Field(description='Who reported (ผู้แจ้ง).')
     subject: Subject = Field(description='The person the report is about (ผู้ประสบปัญหา).')
     summary: str | None = Field(default=None, description='What was reported (รายละเอียดเหตุ); restricted to the case owner.', json_schema_extra={'pii': 'free_text'})
     reporter_phone: str | None = Field(default=None, description="Reporter's phone for call-back (เบอร์ผู้แจ้ง).", json_schema_extra={'pii': 'direct'})
     partner_ref: str | None = Field(default=None, description="The partner's own reference, e.g. the 1300 ticket number (เลขรับแจ้ง).")
+    language: str | None = Field(default=None, description='Language the subject speaks (ภาษาที่ใช้สื่อสาร), ISO 639-1, e.g. th, my (Burmese), km (Khmer), lo; tells the unit to bring an interpreter. Added in v2.')
     type: Literal["case.reported"] = Field(default="case.reported", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
 
 
 class CaseTriaged(CaseEvent):

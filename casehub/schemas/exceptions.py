@@ -24,6 +24,10 @@ class UnknownEventType(ContractError):
     """An event type (or schema id) the contract does not define."""
 
 
+class SchemaChanged(ContractError):
+    """A schema differs from its frozen version without a new version number."""
+
+
 class DecodeError(ContractError):
     """A Kafka record could not be read as a case event (wire format, headers, Avro or JSON body).
 

@@ -12,7 +12,7 @@ from typing import Any, cast
 import fastavro
 from fastavro.schema import SchemaParseException
 
-from casehub.schemas.exceptions import UnknownEventType
+from casehub.schemas.exceptions import SchemaChanged, UnknownEventType
 
 AVSC_DIR = Path(__file__).parent / "avsc"
 HISTORY_DIR = AVSC_DIR / "history"
@@ -64,6 +64,8 @@ def shared_types() -> dict[str, dict[str, Any]]:
     """The shared named types (enums and records such as ``casehub.Location``) by full name, from ``casehub.*.avsc``."""
     types: dict[str, dict[str, Any]] = {}
     for path in sorted(AVSC_DIR.glob(f"{NAMESPACE}.*.avsc")):
+        if path.stem == ENVELOPE:
+            continue  # not a type: its fields are copied into every event
         schema = read_avsc(path)
         full_name = f"{schema.get('namespace', NAMESPACE)}.{schema['name']}"
         if path.stem != full_name:
@@ -179,9 +181,26 @@ def writer_schema(event_type: str, version: int) -> dict[str, Any]:
     return parsed
 
 
+def without_docs(node: Any) -> Any:
+    """A schema with every ``doc`` removed: documentation can improve without a new version."""
+    if isinstance(node, dict):
+        return {key: without_docs(value) for key, value in node.items() if key != "doc"}
+    if isinstance(node, list):
+        return [without_docs(item) for item in node]
+    return node
+
+
 def freeze(event_type: str) -> Path:
-    """Write the current schema of ``event_type`` to its history file (idempotent); returns the path."""
+    """Write the current schema of ``event_type`` to its history file; returns the path.
+
+    Refuses to overwrite a frozen version with a different schema (docs aside): bump ``casehub.version`` first.
+    """
     path = HISTORY_DIR / event_type / f"v{schema_version(event_type)}.avsc"
+    if path.exists() and without_docs(read_avsc(path)) != without_docs(raw_schema(event_type)):
+        raise SchemaChanged(
+            f"{event_type} changed but is still v{schema_version(event_type)}",
+            hint=f"raise casehub.version in {event_type}.avsc, then freeze again",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(raw_schema(event_type), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
