@@ -14,6 +14,7 @@ from casehub.core.errors import HubError
 COMMANDS: dict[str, str] = {
     "broker": "casehub.broker.cli:broker",
     "partners": "casehub.registry.cli:partners",
+    "topics": "casehub.ops.cli:topics",
 }
 
 

@@ -45,6 +45,7 @@ def partner_json(partner: Partner) -> dict[str, Any]:
         ],
         "sensitive_access": sorted(partner.sensitive_access),
         "webhook_url": partner.webhook_url,
+        "partitions": partner.partitions,
     }
 
 
@@ -107,6 +108,8 @@ def show_partner(org: str, as_json: bool) -> None:
     click.echo(f"  disclosure    {partner.disclosure.value}")
     click.echo(f"  s26 access    {', '.join(sorted(partner.sensitive_access)) or '-'}")
     click.echo(f"  webhook       {partner.webhook_url or '-'}")
+    if partner.partitions is not None:
+        click.echo(f"  partitions    {partner.partitions} (inbound and outbound topics)")
     click.echo("  subscriptions")
     for rule in partner.subscriptions:
         click.echo(f"    - {_rule_text(rule)}")

@@ -66,6 +66,7 @@ HEADER = """\
 #   subscriptions   rules {{event_types, issue_categories}}; "*" is everything, "referral.*" a family
 #   sensitive_access  PDPA s26 tags a full-disclosure partner may receive (health, police)
 #   webhook_url     optional: outbound events are POSTed there, signed
+#   partitions      optional: partitions of its inbound/outbound topics (default: casehub/ops/README.md)
 #
 # Local administrations (LAOs) are modelled by a rule, not copied from DLA records
 # (geothai has no LAO boundaries): in each whole province one PAO (aggregate counts
@@ -320,7 +321,7 @@ def default_sections(whole_provinces: tuple[str, ...] = WHOLE_PROVINCES) -> list
 def render(sections: list[tuple[str, list[dict[str, Any]]]], *, version: int = 1) -> str:
     """The registry as YAML: one block per partner, small values inline so the file stays readable."""
     lines = [HEADER.format(data_version=geothai.DATA_VERSION), f"version: {version}", "partners:"]
-    order = ("id", "kind", "name", "jurisdiction", "disclosure", "sensitive_access", "webhook_url")
+    order = ("id", "kind", "name", "jurisdiction", "disclosure", "sensitive_access", "webhook_url", "partitions")
     for title, partners in sections:
         lines.append(f"  # --- {title} ---")
         for partner in partners:

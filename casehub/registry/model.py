@@ -173,6 +173,8 @@ class Partner(_Frozen):
     disclosure: Disclosure
     webhook_url: str | None = None
     sensitive_access: frozenset[str] = frozenset()
+    partitions: int | None = Field(default=None, ge=1, le=24)
+    """Partitions of this partner's inbound and outbound topics; unset = the default for its kind (ops/README.md)."""
 
     @field_validator("id")
     @classmethod

@@ -1,0 +1,1 @@
+"""Operator tools: topic provisioning, dead letters, replay, tail, lag and status."""
