@@ -87,6 +87,17 @@ class ConsentOverride(AvroRecord):
     authorised_by: str = Field(description="Role or unit that authorised the override (ผู้อนุมัติ), e.g. 'pso-84 นักสังคมสงเคราะห์'.")
 
 
+class Enrichment(AvroRecord):
+    """Filled by the hub's enrich stage; partners leave it null. Who answers for the case's tambon, the subject's age, and the deadline to assign the case."""
+
+    AVRO_NAME: ClassVar[str] = "casehub.Enrichment"
+    tambon_centre: str | None = Field(default=None, description="Org id of the tambon's social assistance centre (ศูนย์ช่วยเหลือสังคมตำบล), tc-<tambon>, if registered.")
+    laos: list[str] = Field(default_factory=list, description='Org ids of the local administrative organisations (อปท.) whose area includes the tambon.')
+    provincial_office: str | None = Field(default=None, description='Org id of the provincial social development office (พมจ.), pso-<PP>.')
+    age_years: int | None = Field(default=None, ge=-2147483648, le=2147483647, description="The subject's age in whole years on the day of the event, from the birth date.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
+    assign_by: AwareDatetime | None = Field(default=None, description='SLA deadline to assign the case (UTC): 1 h after the report for high risk, else 3 h.')
+
+
 class LawfulBasis(AvroRecord):
     """The PDPA lawful basis (ฐานทางกฎหมาย) for processing and disclosing this event."""
 
@@ -143,6 +154,7 @@ class CaseEvent(AvroRecord):
     lawful_basis: LawfulBasis = Field(description='PDPA lawful basis for this event (ฐานทางกฎหมาย).')
     sensitivity: list[SensitivityTag] = Field(default_factory=list, description='Kinds of sensitive data (PDPA s26) this event holds; empty if none.')
     schema_version: int = Field(ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    enrichment: Enrichment | None = Field(default=None, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseReported(CaseEvent):
@@ -159,7 +171,7 @@ class CaseReported(CaseEvent):
     partner_ref: str | None = Field(default=None, description="The partner's own reference, e.g. the 1300 ticket number (เลขรับแจ้ง).")
     language: str | None = Field(default=None, description='Language the subject speaks (ภาษาที่ใช้สื่อสาร), ISO 639-1, e.g. th, my (Burmese), km (Khmer), lo; tells the unit to bring an interpreter. Added in v2.')
     type: Literal["case.reported"] = Field(default="case.reported", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseTriaged(CaseEvent):
@@ -172,7 +184,7 @@ class CaseTriaged(CaseEvent):
     assign_by: AwareDatetime = Field(description='Deadline to assign a caseworker (กำหนดเวลามอบหมาย): 1 h for high risk, else 3 h.')
     notes: str | None = Field(default=None, description='Triage notes (บันทึกการคัดกรอง).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.triaged"] = Field(default="case.triaged", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseAssigned(CaseEvent):
@@ -186,7 +198,7 @@ class CaseAssigned(CaseEvent):
     caseworker: str | None = Field(default=None, description='Staff id of the caseworker at to_unit (ผู้รับผิดชอบเคส); an id, not a name.')
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["case.assigned"] = Field(default="case.assigned", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseTransferred(CaseEvent):
@@ -201,7 +213,7 @@ class CaseTransferred(CaseEvent):
     consent: Consent | None = Field(default=None, description='Consent to disclose the case to to_unit.')
     consent_override: ConsentOverride | None = Field(default=None, description='Recorded override when consent is missing.')
     type: Literal["case.transferred"] = Field(default="case.transferred", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseAssessed(CaseEvent):
@@ -218,7 +230,7 @@ class CaseAssessed(CaseEvent):
     disability_type: DisabilityType | None = Field(default=None, description='Disability type (ประเภทความพิการ), if any.', json_schema_extra={'sensitivity': 'disability'})
     summary: str | None = Field(default=None, description='Assessment summary (สรุปผลการประเมิน).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.assessed"] = Field(default="case.assessed", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CasePlanApproved(CaseEvent):
@@ -233,7 +245,7 @@ class CasePlanApproved(CaseEvent):
     review_due: date | None = Field(default=None, description='When the plan is to be reviewed (กำหนดทบทวนแผน).')
     plan_summary: str | None = Field(default=None, description='Plan summary (สรุปแผน).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.plan_approved"] = Field(default="case.plan_approved", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralRequested(CaseEvent):
@@ -250,7 +262,7 @@ class ReferralRequested(CaseEvent):
     due_at: AwareDatetime = Field(description='When the recipient must answer by (กำหนดตอบรับ), UTC.')
     notes: str | None = Field(default=None, description='Referral notes (บันทึกการส่งต่อ).', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.requested"] = Field(default="referral.requested", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralAccepted(CaseEvent):
@@ -264,7 +276,7 @@ class ReferralAccepted(CaseEvent):
     expected_start: date | None = Field(default=None, description='When the service is expected to start.')
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.accepted"] = Field(default="referral.accepted", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralRejected(CaseEvent):
@@ -278,7 +290,7 @@ class ReferralRejected(CaseEvent):
     rejection_reason: RejectionReason = Field(description='Reason code (เหตุผลการปฏิเสธ).')
     reason_text: str | None = Field(default=None, description='Reason in words.', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.rejected"] = Field(default="referral.rejected", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralRevoked(CaseEvent):
@@ -291,7 +303,7 @@ class ReferralRevoked(CaseEvent):
     recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
     reason: str = Field(description='Why the referral was revoked.', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.revoked"] = Field(default="referral.revoked", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ServiceDelivered(CaseEvent):
@@ -308,7 +320,7 @@ class ServiceDelivered(CaseEvent):
     outcome_reason: str | None = Field(default=None, description='Why it was partial or unsuccessful; required then.', json_schema_extra={'pii': 'free_text'})
     amount_baht: int | None = Field(default=None, ge=-2147483648, le=2147483647, description='Cash amount in baht, for cash_assistance (จำนวนเงิน).')
     type: Literal["service.delivered"] = Field(default="service.delivered", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseFollowup(CaseEvent):
@@ -322,7 +334,7 @@ class CaseFollowup(CaseEvent):
     next_due: date | None = Field(default=None, description='When the next follow-up is due (นัดติดตามครั้งถัดไป).')
     notes: str | None = Field(default=None, description='Follow-up notes (บันทึกการติดตาม).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.followup"] = Field(default="case.followup", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseClosed(CaseEvent):
@@ -335,7 +347,7 @@ class CaseClosed(CaseEvent):
     approved_by: str = Field(description="Approver's role and unit (ผู้อนุมัติปิดเคส).")
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["case.closed"] = Field(default="case.closed", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseReopened(CaseEvent):
@@ -347,7 +359,7 @@ class CaseReopened(CaseEvent):
     reason: str = Field(description='Why the case is reopened.', json_schema_extra={'pii': 'free_text'})
     approved_by: str = Field(description="Approver's role and unit.")
     type: Literal["case.reopened"] = Field(default="case.reopened", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ConsentRecorded(CaseEvent):
@@ -360,7 +372,7 @@ class ConsentRecorded(CaseEvent):
     scope: ConsentScope = Field(description='What it covers (ขอบเขต).')
     recipient: str | None = Field(default=None, description='Org id the consent names; null = every partner working on the case.', json_schema_extra={'format': 'org_id'})
     type: Literal["consent.recorded"] = Field(default="consent.recorded", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ConsentWithdrawn(CaseEvent):
@@ -373,7 +385,7 @@ class ConsentWithdrawn(CaseEvent):
     recipient: str | None = Field(default=None, description='Org id the withdrawal names; null = every partner.', json_schema_extra={'format': 'org_id'})
     reason: str | None = Field(default=None, description='Reason given, if any.', json_schema_extra={'pii': 'free_text'})
     type: Literal["consent.withdrawn"] = Field(default="consent.withdrawn", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseLinked(CaseEvent):
@@ -387,7 +399,7 @@ class CaseLinked(CaseEvent):
     match_basis: LinkBasis = Field(description='What identified the same subject.')
     window_hours: int = Field(ge=-2147483648, le=2147483647, description='The near-duplicate window that applied, in hours (72 by default).')
     type: Literal["case.linked"] = Field(default="case.linked", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseEscalated(CaseEvent):
@@ -401,7 +413,7 @@ class CaseEscalated(CaseEvent):
     escalated_to: str = Field(description='Org id escalated to, the provincial office pso-<PP>.', json_schema_extra={'format': 'org_id'})
     overdue_minutes: int = Field(description='Minutes past the deadline when escalated.')
     type: Literal["case.escalated"] = Field(default="case.escalated", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description="Version of this event type's schema the sender wrote (see ce_dataschema).")
+    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 EVENT_MODELS: dict[str, type[CaseEvent]] = {
