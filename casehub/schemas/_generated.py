@@ -91,11 +91,11 @@ class Enrichment(AvroRecord):
     """Filled by the hub's enrich stage; partners leave it null. Who answers for the case's tambon, the subject's age, and the deadline to assign the case."""
 
     AVRO_NAME: ClassVar[str] = "casehub.Enrichment"
-    tambon_centre: str | None = Field(default=None, description="Org id of the tambon's social assistance centre (ศูนย์ช่วยเหลือสังคมตำบล), tc-<tambon>, if registered.")
-    laos: list[str] = Field(default_factory=list, description='Org ids of the local administrative organisations (อปท.) whose area includes the tambon.')
-    provincial_office: str | None = Field(default=None, description='Org id of the provincial social development office (พมจ.), pso-<PP>.')
-    age_years: int | None = Field(default=None, ge=-2147483648, le=2147483647, description="The subject's age in whole years on the day of the event, from the birth date.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
-    assign_by: AwareDatetime | None = Field(default=None, description='SLA deadline to assign the case (UTC): 1 h after the report for high risk, else 3 h.')
+    tambon_centre: str | None = Field(default=None, description="Org id of the tambon's social assistance centre (ศูนย์ช่วยเหลือสังคมตำบล), tc-<tambon>, if registered. Names the tambon, so pseudonymised disclosure drops it.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop', 'format': 'org_id'})
+    laos: list[str] = Field(default_factory=list, description='Org ids of the local administrative organisations (อปท.) whose area includes the tambon. Names the tambon, so pseudonymised disclosure drops it.', json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
+    provincial_office: str | None = Field(default=None, description='Org id of the provincial social development office (พมจ.), pso-<PP>.', json_schema_extra={'format': 'org_id'})
+    age_years: int | None = Field(default=None, ge=-2147483648, le=2147483647, description="The subject's age in whole years on the day of the event (อายุ), from the birth date.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
+    assign_by: AwareDatetime | None = Field(default=None, description='SLA deadline to assign the case (กำหนดเวลามอบหมาย), UTC: 1 h after the report for high risk, else 3 h.')
 
 
 class LawfulBasis(AvroRecord):
@@ -162,7 +162,7 @@ class CaseReported(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseReported"
     EVENT_TYPE: ClassVar[str] = "case.reported"
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
     channel: Channel = Field(description='Channel of the report (ช่องทางการแจ้ง).')
     reporter_type: ReporterType = Field(description='Who reported (ผู้แจ้ง).')
     subject: Subject = Field(description='The person the report is about (ผู้ประสบปัญหา).')
@@ -171,7 +171,7 @@ class CaseReported(CaseEvent):
     partner_ref: str | None = Field(default=None, description="The partner's own reference, e.g. the 1300 ticket number (เลขรับแจ้ง).")
     language: str | None = Field(default=None, description='Language the subject speaks (ภาษาที่ใช้สื่อสาร), ISO 639-1, e.g. th, my (Burmese), km (Khmer), lo; tells the unit to bring an interpreter. Added in v2.')
     type: Literal["case.reported"] = Field(default="case.reported", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=3, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseTriaged(CaseEvent):
@@ -179,12 +179,12 @@ class CaseTriaged(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseTriaged"
     EVENT_TYPE: ClassVar[str] = "case.triaged"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     assigned_unit: str = Field(description='Org id of the unit that must take the case (หน่วยงานรับผิดชอบ), e.g. tc-840503.', json_schema_extra={'format': 'org_id'})
     assign_by: AwareDatetime = Field(description='Deadline to assign a caseworker (กำหนดเวลามอบหมาย): 1 h for high risk, else 3 h.')
     notes: str | None = Field(default=None, description='Triage notes (บันทึกการคัดกรอง).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.triaged"] = Field(default="case.triaged", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseAssigned(CaseEvent):
@@ -192,13 +192,13 @@ class CaseAssigned(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseAssigned"
     EVENT_TYPE: ClassVar[str] = "case.assigned"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     from_unit: str | None = Field(default=None, description='Org id of the unit that held the case before, if any.', json_schema_extra={'format': 'org_id'})
     to_unit: str = Field(description='Org id of the unit that now holds the case (หน่วยงานรับผิดชอบ).', json_schema_extra={'format': 'org_id'})
     caseworker: str | None = Field(default=None, description='Staff id of the caseworker at to_unit (ผู้รับผิดชอบเคส); an id, not a name.')
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["case.assigned"] = Field(default="case.assigned", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseTransferred(CaseEvent):
@@ -206,14 +206,14 @@ class CaseTransferred(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseTransferred"
     EVENT_TYPE: ClassVar[str] = "case.transferred"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     from_unit: str = Field(description='Org id of the unit handing the case over.', json_schema_extra={'format': 'org_id'})
     to_unit: str = Field(description='Org id of the unit receiving the case.', json_schema_extra={'format': 'org_id'})
     reason: str = Field(description='Why the case is transferred (เหตุผลการโอน).', json_schema_extra={'pii': 'free_text'})
     consent: Consent | None = Field(default=None, description='Consent to disclose the case to to_unit.')
     consent_override: ConsentOverride | None = Field(default=None, description='Recorded override when consent is missing.')
     type: Literal["case.transferred"] = Field(default="case.transferred", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseAssessed(CaseEvent):
@@ -221,7 +221,7 @@ class CaseAssessed(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseAssessed"
     EVENT_TYPE: ClassVar[str] = "case.assessed"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     assessed_by: str = Field(description='Org id of the assessing unit.', json_schema_extra={'format': 'org_id'})
     needs: list[NeedType] = Field(default_factory=list, description='Needs found (ความต้องการ).')
     household_size: int | None = Field(default=None, ge=-2147483648, le=2147483647, description='People in the household (จำนวนสมาชิกในครัวเรือน).')
@@ -230,7 +230,7 @@ class CaseAssessed(CaseEvent):
     disability_type: DisabilityType | None = Field(default=None, description='Disability type (ประเภทความพิการ), if any.', json_schema_extra={'sensitivity': 'disability'})
     summary: str | None = Field(default=None, description='Assessment summary (สรุปผลการประเมิน).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.assessed"] = Field(default="case.assessed", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CasePlanApproved(CaseEvent):
@@ -238,14 +238,14 @@ class CasePlanApproved(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CasePlanApproved"
     EVENT_TYPE: ClassVar[str] = "case.plan_approved"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     approved_by: str = Field(description="Approver's role and unit (ผู้อนุมัติ), e.g. 'pso-84 หัวหน้ากลุ่มงาน'.")
     approved_at: AwareDatetime = Field(description='When the plan was approved (UTC).')
     planned_services: list[ServiceType] = Field(default_factory=list, description='Services in the plan (บริการตามแผน).')
     review_due: date | None = Field(default=None, description='When the plan is to be reviewed (กำหนดทบทวนแผน).')
     plan_summary: str | None = Field(default=None, description='Plan summary (สรุปแผน).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.plan_approved"] = Field(default="case.plan_approved", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralRequested(CaseEvent):
@@ -253,7 +253,7 @@ class ReferralRequested(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ReferralRequested"
     EVENT_TYPE: ClassVar[str] = "referral.requested"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
     service_type: ServiceType = Field(description='Service requested (บริการที่ขอ).')
     recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
@@ -262,7 +262,7 @@ class ReferralRequested(CaseEvent):
     due_at: AwareDatetime = Field(description='When the recipient must answer by (กำหนดตอบรับ), UTC.')
     notes: str | None = Field(default=None, description='Referral notes (บันทึกการส่งต่อ).', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.requested"] = Field(default="referral.requested", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralAccepted(CaseEvent):
@@ -270,13 +270,13 @@ class ReferralAccepted(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ReferralAccepted"
     EVENT_TYPE: ClassVar[str] = "referral.accepted"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
     recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
     expected_start: date | None = Field(default=None, description='When the service is expected to start.')
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.accepted"] = Field(default="referral.accepted", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralRejected(CaseEvent):
@@ -284,13 +284,13 @@ class ReferralRejected(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ReferralRejected"
     EVENT_TYPE: ClassVar[str] = "referral.rejected"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
     recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
     rejection_reason: RejectionReason = Field(description='Reason code (เหตุผลการปฏิเสธ).')
     reason_text: str | None = Field(default=None, description='Reason in words.', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.rejected"] = Field(default="referral.rejected", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ReferralRevoked(CaseEvent):
@@ -298,12 +298,12 @@ class ReferralRevoked(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ReferralRevoked"
     EVENT_TYPE: ClassVar[str] = "referral.revoked"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
     recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
     reason: str = Field(description='Why the referral was revoked.', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.revoked"] = Field(default="referral.revoked", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ServiceDelivered(CaseEvent):
@@ -311,7 +311,7 @@ class ServiceDelivered(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ServiceDelivered"
     EVENT_TYPE: ClassVar[str] = "service.delivered"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str | None = Field(default=None, description='The referral this delivers, if any.')
     service_type: ServiceType = Field(description='Service delivered.')
     provider: str = Field(description='Org id of the unit that delivered it.', json_schema_extra={'format': 'org_id'})
@@ -320,7 +320,7 @@ class ServiceDelivered(CaseEvent):
     outcome_reason: str | None = Field(default=None, description='Why it was partial or unsuccessful; required then.', json_schema_extra={'pii': 'free_text'})
     amount_baht: int | None = Field(default=None, ge=-2147483648, le=2147483647, description='Cash amount in baht, for cash_assistance (จำนวนเงิน).')
     type: Literal["service.delivered"] = Field(default="service.delivered", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseFollowup(CaseEvent):
@@ -328,13 +328,13 @@ class CaseFollowup(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseFollowup"
     EVENT_TYPE: ClassVar[str] = "case.followup"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     followup_type: FollowupType = Field(description='Kind of follow-up (ประเภทการติดตาม).')
     followup_date: date = Field(description='Date of the follow-up.')
     next_due: date | None = Field(default=None, description='When the next follow-up is due (นัดติดตามครั้งถัดไป).')
     notes: str | None = Field(default=None, description='Follow-up notes (บันทึกการติดตาม).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.followup"] = Field(default="case.followup", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseClosed(CaseEvent):
@@ -342,12 +342,12 @@ class CaseClosed(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseClosed"
     EVENT_TYPE: ClassVar[str] = "case.closed"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     closure_reason: ClosureReason = Field(description='Reason for closing (เหตุผลการปิดเคส).')
     approved_by: str = Field(description="Approver's role and unit (ผู้อนุมัติปิดเคส).")
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["case.closed"] = Field(default="case.closed", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseReopened(CaseEvent):
@@ -355,11 +355,11 @@ class CaseReopened(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseReopened"
     EVENT_TYPE: ClassVar[str] = "case.reopened"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     reason: str = Field(description='Why the case is reopened.', json_schema_extra={'pii': 'free_text'})
     approved_by: str = Field(description="Approver's role and unit.")
     type: Literal["case.reopened"] = Field(default="case.reopened", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ConsentRecorded(CaseEvent):
@@ -367,12 +367,12 @@ class ConsentRecorded(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ConsentRecorded"
     EVENT_TYPE: ClassVar[str] = "consent.recorded"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     consent: Consent = Field(description='The consent.')
     scope: ConsentScope = Field(description='What it covers (ขอบเขต).')
     recipient: str | None = Field(default=None, description='Org id the consent names; null = every partner working on the case.', json_schema_extra={'format': 'org_id'})
     type: Literal["consent.recorded"] = Field(default="consent.recorded", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class ConsentWithdrawn(CaseEvent):
@@ -380,12 +380,12 @@ class ConsentWithdrawn(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.ConsentWithdrawn"
     EVENT_TYPE: ClassVar[str] = "consent.withdrawn"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     scope: ConsentScope = Field(description='What is withdrawn.')
     recipient: str | None = Field(default=None, description='Org id the withdrawal names; null = every partner.', json_schema_extra={'format': 'org_id'})
     reason: str | None = Field(default=None, description='Reason given, if any.', json_schema_extra={'pii': 'free_text'})
     type: Literal["consent.withdrawn"] = Field(default="consent.withdrawn", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseLinked(CaseEvent):
@@ -393,13 +393,13 @@ class CaseLinked(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseLinked"
     EVENT_TYPE: ClassVar[str] = "case.linked"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     linked_event_id: str = Field(description='Id of the report that was joined.')
     linked_source: str = Field(description='CloudEvents source of that report, e.g. /partners/lao-6501.')
     match_basis: LinkBasis = Field(description='What identified the same subject.')
     window_hours: int = Field(ge=-2147483648, le=2147483647, description='The near-duplicate window that applied, in hours (72 by default).')
     type: Literal["case.linked"] = Field(default="case.linked", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 class CaseEscalated(CaseEvent):
@@ -407,13 +407,13 @@ class CaseEscalated(CaseEvent):
 
     AVRO_NAME: ClassVar[str] = "casehub.CaseEscalated"
     EVENT_TYPE: ClassVar[str] = "case.escalated"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
     missed_action: MissedAction = Field(description='Which deadline was missed.')
     deadline: AwareDatetime = Field(description='The deadline that passed (UTC).')
     escalated_to: str = Field(description='Org id escalated to, the provincial office pso-<PP>.', json_schema_extra={'format': 'org_id'})
     overdue_minutes: int = Field(description='Minutes past the deadline when escalated.')
     type: Literal["case.escalated"] = Field(default="case.escalated", description='Event type, e.g. case.reported (CloudEvents type).')
-    schema_version: int = Field(default=1, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
+    schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
 
 EVENT_MODELS: dict[str, type[CaseEvent]] = {

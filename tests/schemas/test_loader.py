@@ -28,7 +28,7 @@ CATALOGUE = [
 ]
 ENVELOPE_FIELDS = [
     "id", "type", "occurred_at", "case_id", "subject_token", "issue_category", "target_group", "location",
-    "risk_level", "lawful_basis", "sensitivity", "schema_version",
+    "risk_level", "lawful_basis", "sensitivity", "schema_version", "enrichment",
 ]
 
 
@@ -60,7 +60,7 @@ def test_shared_named_types_live_in_their_own_files() -> None:
         "casehub.IssueCategory", "casehub.TargetGroup", "casehub.Channel", "casehub.ReporterType", "casehub.RiskLevel",
         "casehub.SensitivityTag", "casehub.LawfulBasisCode", "casehub.SensitiveBasis", "casehub.ConsentGiver",
         "casehub.ConsentScope", "casehub.ServiceType", "casehub.Sex", "casehub.Location", "casehub.Subject",
-        "casehub.LawfulBasis", "casehub.Consent", "casehub.ConsentOverride",
+        "casehub.LawfulBasis", "casehub.Consent", "casehub.ConsentOverride", "casehub.Enrichment",
     }
     assert shared_types()["casehub.IssueCategory"]["symbols"] == [
         "family_violence", "teen_pregnancy", "human_trafficking", "drugs", "homeless_destitute", "children_youth",
@@ -102,9 +102,10 @@ def test_composed_schemas_parse_in_fastavro_and_apache_avro(event_type: str) -> 
 
 
 def test_schema_ids_name_type_and_version() -> None:
-    assert schema_id("case.triaged") == "urn:casehub:schema:case.triaged:v1"
-    assert schema_id("case.reported") == "urn:casehub:schema:case.reported:v2"
-    assert schema_version("case.reported") == 2
+    assert schema_id("case.triaged") == "urn:casehub:schema:case.triaged:v2"
+    assert schema_id("case.reported") == "urn:casehub:schema:case.reported:v3"
+    assert schema_version("case.reported") == 3
+    assert schema_id("case.reported", 1) == "urn:casehub:schema:case.reported:v1"
     assert parse_schema_id("urn:casehub:schema:referral.requested:v1") == ("referral.requested", 1)
 
 
