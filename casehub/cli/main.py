@@ -14,6 +14,7 @@ from casehub.core.errors import HubError
 COMMANDS: dict[str, str] = {
     "broker": "casehub.broker.cli:broker",
     "partners": "casehub.registry.cli:partners",
+    "schemas": "casehub.schemas.cli:schemas",
     "topics": "casehub.ops.cli:topics",
 }
 
