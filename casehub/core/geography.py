@@ -12,7 +12,11 @@ TAMBON_CODE = re.compile(r"^\d{6}$")
 POSTAL_CODE = re.compile(r"^\d{5}$")
 
 # Level markers people write before a name: ต./ตำบล/แขวง, อ./อำเภอ/เขต, จ./จังหวัด, and English suffixes.
-_MARKER = re.compile(r"(ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.)")
+# Six tambon names contain a marker (หลักเขต, สามตำบล, จ.ป.ร.), so markers that start a word are tried first;
+# markers anywhere catch text typed without spaces (ตำบลบ้านใต้อำเภอเกาะพะงัน).
+_MARKERS = r"(ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.)"
+_MARKER_AT_WORD = re.compile(r"(?<![^\s,])" + _MARKERS)
+_MARKER_ANYWHERE = re.compile(_MARKERS)
 _LEVEL_OF_MARKER = {
     "ตำบล": "tambon",
     "แขวง": "tambon",
@@ -101,9 +105,9 @@ def province_codes() -> tuple[str, ...]:
     return tuple(p.code for p in geothai.provinces())
 
 
-def _parts_by_marker(text: str) -> dict[str, str]:
+def _parts_by_marker(text: str, markers: re.Pattern[str]) -> dict[str, str]:
     """Split Thai address text on its level markers: ``ต.บ้านใต้ อ.เกาะพะงัน`` → {tambon: บ้านใต้, amphoe: เกาะพะงัน}."""
-    pieces = _MARKER.split(text)
+    pieces = markers.split(text)
     parts: dict[str, str] = {}
     for marker, value in zip(pieces[1::2], pieces[2::2], strict=True):
         name = _POSTAL_IN_TEXT.sub("", value).strip(" ,")
@@ -163,13 +167,17 @@ def _resolve(address_text: str, postal_code: str) -> tuple[Place, ...]:
         postal = in_text[-1] if in_text else ""
     if not text:
         return tuple(p for s in geothai.by_postal_code(postal) if (p := tambon(s.code)) is not None) if postal else ()
-    parts = _parts_by_marker(text) or _parts_by_english(text)
-    if "tambon" in parts:
+    tried_parts = False
+    for parts in (_parts_by_marker(text, _MARKER_AT_WORD), _parts_by_marker(text, _MARKER_ANYWHERE), _parts_by_english(text)):
+        if "tambon" not in parts:
+            continue
+        tried_parts = True
         matches = geothai.match(
             parts["tambon"], district=parts.get("amphoe"), province=parts.get("province"), postal_code=postal or None
         )
-        return tuple(_places(matches))
-    return tuple(_by_tokens(text, postal or None))
+        if matches:
+            return tuple(_places(matches))
+    return () if tried_parts else tuple(_by_tokens(text, postal or None))
 
 
 def resolve_location(address_text: str | None, postal_code: str | None = None) -> list[Place]:

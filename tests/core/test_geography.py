@@ -65,3 +65,13 @@ def test_tambons_of_province() -> None:
     assert all(p.province_code == "84" for p in places)
     assert tambons_of_province("99") == ()
     assert len(province_codes()) == 77
+
+
+def test_tambon_names_that_contain_a_marker_word() -> None:
+    place = resolve_location("ต.หลักเขต อ.เมือง จ.บุรีรัมย์")
+    assert [(p.tambon_code, p.tambon_name_th) for p in place] == [("310122", "หลักเขต")]
+    assert [p.tambon_name_th for p in resolve_location("ตำบลสามตำบล")] == ["สามตำบล"]
+
+
+def test_thai_address_typed_without_spaces() -> None:
+    assert [p.tambon_code for p in resolve_location("ตำบลบ้านใต้อำเภอเกาะพะงันจังหวัดสุราษฎร์ธานี")] == ["840502"]
