@@ -91,9 +91,9 @@ class Enrichment(AvroRecord):
     """Filled by the hub's enrich stage; partners leave it null. Who answers for the case's tambon, the subject's age, and the deadline to assign the case."""
 
     AVRO_NAME: ClassVar[str] = "casehub.Enrichment"
-    tambon_centre: str | None = Field(default=None, description="Org id of the tambon's social assistance centre (ศูนย์ช่วยเหลือสังคมตำบล), tc-<tambon>, if registered. Names the tambon, so pseudonymised disclosure drops it.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop', 'format': 'org_id'})
+    tambon_centre: str | None = Field(default=None, description="Org id of the tambon's social assistance centre (ศูนย์ช่วยเหลือสังคมตำบล), tc-<tambon>, if registered. Names the tambon, so pseudonymised disclosure drops it.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop', 'x-casehub-format': 'org_id'})
     laos: list[str] = Field(default_factory=list, description='Org ids of the local administrative organisations (อปท.) whose area includes the tambon. Names the tambon, so pseudonymised disclosure drops it.', json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
-    provincial_office: str | None = Field(default=None, description='Org id of the provincial social development office (พมจ.), pso-<PP>.', json_schema_extra={'format': 'org_id'})
+    provincial_office: str | None = Field(default=None, description='Org id of the provincial social development office (พมจ.), pso-<PP>.', json_schema_extra={'x-casehub-format': 'org_id'})
     age_years: int | None = Field(default=None, ge=-2147483648, le=2147483647, description="The subject's age in whole years on the day of the event (อายุ), from the birth date.", json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
     assign_by: AwareDatetime | None = Field(default=None, description='SLA deadline to assign the case (กำหนดเวลามอบหมาย), UTC: 1 h after the report for high risk, else 3 h.')
 
@@ -111,7 +111,7 @@ class Location(AvroRecord):
     """Where the subject is (สถานที่): a DOPA tambon code, or address text and/or postal code the hub resolves to exactly one tambon. The hub fills the amphoe/province codes and the names."""
 
     AVRO_NAME: ClassVar[str] = "casehub.Location"
-    tambon_code: str | None = Field(default=None, description='DOPA 6-digit tambon code (รหัสตำบล; sub-district, ตำบล/แขวง), e.g. 840503. Give it, or address_text / postal_code.', json_schema_extra={'pii': 'quasi', 'generalise': 'amphoe', 'format': 'dopa_tambon'})
+    tambon_code: str | None = Field(default=None, description='DOPA 6-digit tambon code (รหัสตำบล; sub-district, ตำบล/แขวง), e.g. 840503. Give it, or address_text / postal_code.', json_schema_extra={'pii': 'quasi', 'generalise': 'amphoe', 'x-casehub-format': 'dopa_tambon'})
     address_text: str | None = Field(default=None, description="Address as written (ที่อยู่): house number, หมู่ (village), road, ตำบล/อำเภอ/จังหวัด, e.g. '12 หมู่ 3 ต.บ้านใต้ อ.เกาะพะงัน จ.สุราษฎร์ธานี'.", json_schema_extra={'pii': 'direct'})
     postal_code: str | None = Field(default=None, description='Thailand Post 5-digit postal code (รหัสไปรษณีย์), e.g. 84280.', json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
     amphoe_code: str | None = Field(default=None, description='DOPA 4-digit amphoe (district, อำเภอ/เขต) code. Filled by the hub.')
@@ -128,7 +128,7 @@ class Subject(AvroRecord):
     """The person the case is about (ผู้ประสบปัญหา / ผู้รับบริการ). Any part may be unknown at first report."""
 
     AVRO_NAME: ClassVar[str] = "casehub.Subject"
-    citizen_id: str | None = Field(default=None, description='13-digit Thai citizen id (เลขประจำตัวประชาชน), digits only; its check digit is verified.', json_schema_extra={'pii': 'direct', 'format': 'th_citizen_id'})
+    citizen_id: str | None = Field(default=None, description='13-digit Thai citizen id (เลขประจำตัวประชาชน), digits only; its check digit is verified.', json_schema_extra={'pii': 'direct', 'x-casehub-format': 'th_citizen_id'})
     other_id: str | None = Field(default=None, description='Passport, pink card or other document number for non-Thai nationals (เลขหนังสือเดินทาง/บัตรประจำตัวบุคคลที่ไม่มีสัญชาติไทย).', json_schema_extra={'pii': 'direct'})
     given_name: str | None = Field(default=None, description='Given name (ชื่อ).', json_schema_extra={'pii': 'direct'})
     family_name: str | None = Field(default=None, description='Family name (นามสกุล).', json_schema_extra={'pii': 'direct'})
@@ -180,7 +180,7 @@ class CaseTriaged(CaseEvent):
     AVRO_NAME: ClassVar[str] = "casehub.CaseTriaged"
     EVENT_TYPE: ClassVar[str] = "case.triaged"
     SCHEMA_VERSION: ClassVar[int] = 2
-    assigned_unit: str = Field(description='Org id of the unit that must take the case (หน่วยงานรับผิดชอบ), e.g. tc-840503.', json_schema_extra={'format': 'org_id'})
+    assigned_unit: str = Field(description='Org id of the unit that must take the case (หน่วยงานรับผิดชอบ), e.g. tc-840503.', json_schema_extra={'x-casehub-format': 'org_id'})
     assign_by: AwareDatetime = Field(description='Deadline to assign a caseworker (กำหนดเวลามอบหมาย): 1 h for high risk, else 3 h.')
     notes: str | None = Field(default=None, description='Triage notes (บันทึกการคัดกรอง).', json_schema_extra={'pii': 'free_text'})
     type: Literal["case.triaged"] = Field(default="case.triaged", description='Event type, e.g. case.reported (CloudEvents type).')
@@ -193,8 +193,8 @@ class CaseAssigned(CaseEvent):
     AVRO_NAME: ClassVar[str] = "casehub.CaseAssigned"
     EVENT_TYPE: ClassVar[str] = "case.assigned"
     SCHEMA_VERSION: ClassVar[int] = 2
-    from_unit: str | None = Field(default=None, description='Org id of the unit that held the case before, if any.', json_schema_extra={'format': 'org_id'})
-    to_unit: str = Field(description='Org id of the unit that now holds the case (หน่วยงานรับผิดชอบ).', json_schema_extra={'format': 'org_id'})
+    from_unit: str | None = Field(default=None, description='Org id of the unit that held the case before, if any.', json_schema_extra={'x-casehub-format': 'org_id'})
+    to_unit: str = Field(description='Org id of the unit that now holds the case (หน่วยงานรับผิดชอบ).', json_schema_extra={'x-casehub-format': 'org_id'})
     caseworker: str | None = Field(default=None, description='Staff id of the caseworker at to_unit (ผู้รับผิดชอบเคส); an id, not a name.')
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["case.assigned"] = Field(default="case.assigned", description='Event type, e.g. case.reported (CloudEvents type).')
@@ -207,8 +207,8 @@ class CaseTransferred(CaseEvent):
     AVRO_NAME: ClassVar[str] = "casehub.CaseTransferred"
     EVENT_TYPE: ClassVar[str] = "case.transferred"
     SCHEMA_VERSION: ClassVar[int] = 2
-    from_unit: str = Field(description='Org id of the unit handing the case over.', json_schema_extra={'format': 'org_id'})
-    to_unit: str = Field(description='Org id of the unit receiving the case.', json_schema_extra={'format': 'org_id'})
+    from_unit: str = Field(description='Org id of the unit handing the case over.', json_schema_extra={'x-casehub-format': 'org_id'})
+    to_unit: str = Field(description='Org id of the unit receiving the case.', json_schema_extra={'x-casehub-format': 'org_id'})
     reason: str = Field(description='Why the case is transferred (เหตุผลการโอน).', json_schema_extra={'pii': 'free_text'})
     consent: Consent | None = Field(default=None, description='Consent to disclose the case to to_unit.')
     consent_override: ConsentOverride | None = Field(default=None, description='Recorded override when consent is missing.')
@@ -222,7 +222,7 @@ class CaseAssessed(CaseEvent):
     AVRO_NAME: ClassVar[str] = "casehub.CaseAssessed"
     EVENT_TYPE: ClassVar[str] = "case.assessed"
     SCHEMA_VERSION: ClassVar[int] = 2
-    assessed_by: str = Field(description='Org id of the assessing unit.', json_schema_extra={'format': 'org_id'})
+    assessed_by: str = Field(description='Org id of the assessing unit.', json_schema_extra={'x-casehub-format': 'org_id'})
     needs: list[NeedType] = Field(default_factory=list, description='Needs found (ความต้องการ).')
     household_size: int | None = Field(default=None, ge=-2147483648, le=2147483647, description='People in the household (จำนวนสมาชิกในครัวเรือน).')
     monthly_income_baht: int | None = Field(default=None, ge=-2147483648, le=2147483647, description='Household income per month in baht (รายได้ต่อเดือน).', json_schema_extra={'pii': 'quasi', 'generalise': 'drop'})
@@ -256,7 +256,7 @@ class ReferralRequested(CaseEvent):
     SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
     service_type: ServiceType = Field(description='Service requested (บริการที่ขอ).')
-    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
+    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'x-casehub-format': 'org_id'})
     consent: Consent | None = Field(default=None, description="The subject's consent to the service and to disclosure to the recipient.")
     consent_override: ConsentOverride | None = Field(default=None, description='Recorded override when consent is missing.')
     due_at: AwareDatetime = Field(description='When the recipient must answer by (กำหนดตอบรับ), UTC.')
@@ -272,7 +272,7 @@ class ReferralAccepted(CaseEvent):
     EVENT_TYPE: ClassVar[str] = "referral.accepted"
     SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
-    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
+    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'x-casehub-format': 'org_id'})
     expected_start: date | None = Field(default=None, description='When the service is expected to start.')
     notes: str | None = Field(default=None, description="Caseworker's notes (บันทึก).", json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.accepted"] = Field(default="referral.accepted", description='Event type, e.g. case.reported (CloudEvents type).')
@@ -286,7 +286,7 @@ class ReferralRejected(CaseEvent):
     EVENT_TYPE: ClassVar[str] = "referral.rejected"
     SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
-    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
+    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'x-casehub-format': 'org_id'})
     rejection_reason: RejectionReason = Field(description='Reason code (เหตุผลการปฏิเสธ).')
     reason_text: str | None = Field(default=None, description='Reason in words.', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.rejected"] = Field(default="referral.rejected", description='Event type, e.g. case.reported (CloudEvents type).')
@@ -300,7 +300,7 @@ class ReferralRevoked(CaseEvent):
     EVENT_TYPE: ClassVar[str] = "referral.revoked"
     SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str = Field(description='Id of the referral (เลขที่การส่งต่อ), chosen by the requesting partner and repeated on its accept/reject/revoke/delivery.')
-    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'format': 'org_id'})
+    recipient: str = Field(description='Org id of the partner the case is referred to (หน่วยงานรับส่งต่อ), e.g. ngo-rak-dek.', json_schema_extra={'x-casehub-format': 'org_id'})
     reason: str = Field(description='Why the referral was revoked.', json_schema_extra={'pii': 'free_text'})
     type: Literal["referral.revoked"] = Field(default="referral.revoked", description='Event type, e.g. case.reported (CloudEvents type).')
     schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
@@ -314,7 +314,7 @@ class ServiceDelivered(CaseEvent):
     SCHEMA_VERSION: ClassVar[int] = 2
     referral_id: str | None = Field(default=None, description='The referral this delivers, if any.')
     service_type: ServiceType = Field(description='Service delivered.')
-    provider: str = Field(description='Org id of the unit that delivered it.', json_schema_extra={'format': 'org_id'})
+    provider: str = Field(description='Org id of the unit that delivered it.', json_schema_extra={'x-casehub-format': 'org_id'})
     delivered_on: date = Field(description='Date of delivery (วันที่ให้บริการ).')
     outcome: ServiceOutcome = Field(description='Outcome of the service.')
     outcome_reason: str | None = Field(default=None, description='Why it was partial or unsuccessful; required then.', json_schema_extra={'pii': 'free_text'})
@@ -370,7 +370,7 @@ class ConsentRecorded(CaseEvent):
     SCHEMA_VERSION: ClassVar[int] = 2
     consent: Consent = Field(description='The consent.')
     scope: ConsentScope = Field(description='What it covers (ขอบเขต).')
-    recipient: str | None = Field(default=None, description='Org id the consent names; null = every partner working on the case.', json_schema_extra={'format': 'org_id'})
+    recipient: str | None = Field(default=None, description='Org id the consent names; null = every partner working on the case.', json_schema_extra={'x-casehub-format': 'org_id'})
     type: Literal["consent.recorded"] = Field(default="consent.recorded", description='Event type, e.g. case.reported (CloudEvents type).')
     schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
 
@@ -382,7 +382,7 @@ class ConsentWithdrawn(CaseEvent):
     EVENT_TYPE: ClassVar[str] = "consent.withdrawn"
     SCHEMA_VERSION: ClassVar[int] = 2
     scope: ConsentScope = Field(description='What is withdrawn.')
-    recipient: str | None = Field(default=None, description='Org id the withdrawal names; null = every partner.', json_schema_extra={'format': 'org_id'})
+    recipient: str | None = Field(default=None, description='Org id the withdrawal names; null = every partner.', json_schema_extra={'x-casehub-format': 'org_id'})
     reason: str | None = Field(default=None, description='Reason given, if any.', json_schema_extra={'pii': 'free_text'})
     type: Literal["consent.withdrawn"] = Field(default="consent.withdrawn", description='Event type, e.g. case.reported (CloudEvents type).')
     schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')
@@ -410,7 +410,7 @@ class CaseEscalated(CaseEvent):
     SCHEMA_VERSION: ClassVar[int] = 2
     missed_action: MissedAction = Field(description='Which deadline was missed.')
     deadline: AwareDatetime = Field(description='The deadline that passed (UTC).')
-    escalated_to: str = Field(description='Org id escalated to, the provincial office pso-<PP>.', json_schema_extra={'format': 'org_id'})
+    escalated_to: str = Field(description='Org id escalated to, the provincial office pso-<PP>.', json_schema_extra={'x-casehub-format': 'org_id'})
     overdue_minutes: int = Field(description='Minutes past the deadline when escalated.')
     type: Literal["case.escalated"] = Field(default="case.escalated", description='Event type, e.g. case.reported (CloudEvents type).')
     schema_version: int = Field(default=2, ge=-2147483648, le=2147483647, description='Filled by the hub (responsible units, age, SLA deadline); partners leave it null.')

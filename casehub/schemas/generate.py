@@ -18,6 +18,11 @@ _SCALARS = {"string": "str", "boolean": "bool", "int": "int", "long": "int", "do
 _LOGICAL = {"timestamp-millis": "AwareDatetime", "date": "date"}
 
 
+def json_schema_key(marking: str) -> str:
+    """The JSON Schema keyword a marking becomes; ``format`` is a standard keyword, so ours is namespaced."""
+    return "x-casehub-format" if marking == "format" else marking
+
+
 def class_name(full_name: str) -> str:
     """``casehub.Location`` → ``Location``."""
     return full_name.rsplit(".", 1)[-1]
@@ -84,7 +89,7 @@ class _Renderer:
         if field["type"] == "int" or field["type"] == ["null", "int"]:
             args += [f"ge={_INT32[0]}", f"le={_INT32[1]}"]
         args.append(f"description={field.get('doc', '')!r}")
-        markings = {k: field[k] for k in MARKING_KEYS if k in field}
+        markings = {json_schema_key(k): field[k] for k in MARKING_KEYS if k in field}
         if markings:
             args.append(f"json_schema_extra={markings!r}")
         return f"    {name}: {annotation} = Field({', '.join(args)})"
