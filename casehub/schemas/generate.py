@@ -67,7 +67,7 @@ class _Renderer:
             full = f"{avro_type.get('namespace', 'casehub')}.{avro_type['name']}"
             if full not in self.records:
                 self.records[full] = ""  # reserve the name before the fields, for recursion
-                self.records[full] = self.record_class(full, avro_type, "AvroRecord", {})
+                self.records[full] = self.record_class(class_name(full), full, avro_type, "AvroRecord", {})
             return class_name(full)
         if kind == "array":
             return f"list[{self.annotation(avro_type['items'])}]"
@@ -94,10 +94,11 @@ class _Renderer:
             args.append(f"json_schema_extra={markings!r}")
         return f"    {name}: {annotation} = Field({', '.join(args)})"
 
-    def record_class(self, full: str, schema: dict[str, Any], base: str, override: dict[str, str],
+    def record_class(self, name: str, avro_name: str, schema: dict[str, Any], base: str, override: dict[str, str],
                      skip: int = 0, extra: str = "") -> str:
-        lines = [f"class {class_name(full)}({base}):", f'    """{schema.get("doc", "")}"""', ""]
-        lines.append(f'    AVRO_NAME: ClassVar[str] = "{full}"')
+        """One model class; ``override`` replaces a field's annotation, ``skip`` leaves out inherited fields."""
+        lines = [f"class {name}({base}):", f'    """{schema.get("doc", "")}"""', ""]
+        lines.append(f'    AVRO_NAME: ClassVar[str] = "{avro_name}"')
         if extra:
             lines.append(extra)
         lines += [self.field_line(f, override) for f in schema["fields"][skip:]]
@@ -114,20 +115,20 @@ def render_models() -> str:
     for full in shared_types():
         renderer.annotation(full)
     envelope = read_avsc(AVSC_DIR / f"{ENVELOPE}.avsc")
-    base = renderer.record_class("casehub.CaseEvent", {**envelope, "doc": envelope["doc"]}, "AvroRecord", {})
-    base = base.replace('AVRO_NAME: ClassVar[str] = "casehub.CaseEvent"', 'EVENT_TYPE: ClassVar[str] = ""')
+    base = renderer.record_class("CaseEvent", "", envelope, "AvroRecord", {}, extra='    EVENT_TYPE: ClassVar[str] = ""')
     events: list[str] = []
     envelope_size = len(envelope["fields"])
+    envelope_doc = {field["name"]: field["doc"] for field in envelope["fields"]}
     for event_type in EVENT_TYPES:
         schema = raw_schema(event_type)
         version = schema_version(event_type)
         override = {
-            "type": f'Literal["{event_type}"] = Field(default="{event_type}", description={envelope["fields"][1]["doc"]!r})',
+            "type": f'Literal["{event_type}"] = Field(default="{event_type}", description={envelope_doc["type"]!r})',
             "schema_version": f"int = Field(default={version}, ge={_INT32[0]}, le={_INT32[1]}, "
-            f"description={envelope['fields'][-1]['doc']!r})",
+            f"description={envelope_doc['schema_version']!r})",
         }
         events.append(renderer.record_class(
-            f"casehub.{schema['name']}", schema, "CaseEvent", override, skip=envelope_size,
+            schema["name"], f"casehub.{schema['name']}", schema, "CaseEvent", override, skip=envelope_size,
             extra=f'    EVENT_TYPE: ClassVar[str] = "{event_type}"\n    SCHEMA_VERSION: ClassVar[int] = {version}',
         ))
     enum_lines = []
@@ -151,8 +152,7 @@ def render_models() -> str:
         "from casehub.schemas.base import AvroRecord",
         "",
     ]
-    records = [r for r in renderer.records.values()]
-    body = "\n\n\n".join([*records, base, *events])
+    body = "\n\n\n".join([*renderer.records.values(), base, *events])
     return "\n".join(header) + "\n" + "\n".join(enum_lines) + "\n" + body + "\n\n\n" + "\n".join(registry) + "\n"
 
 

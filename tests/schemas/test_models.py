@@ -73,7 +73,7 @@ def _assert_record_matches(model: type[BaseModel], record: dict[str, Any], where
         name = field["name"]
         info = model.model_fields[name]
         path = f"{where}.{name}"
-        assert info.description == field["doc"] or name in ("type", "schema_version"), path
+        assert info.description == field["doc"], path
         if "default" in field:
             assert not info.is_required(), f"{path}: has an Avro default, so it is optional"
             assert info.get_default(call_default_factory=True) == field["default"], path
