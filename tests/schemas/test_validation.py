@@ -298,3 +298,23 @@ def test_every_problem_is_reported_at_once() -> None:
         "field": "subject.citizen_id",
         "message": "check digit is wrong: the 13th digit should be 8, got 1",
     }
+
+
+def test_province_code_that_does_not_contain_the_tambon() -> None:
+    data = _data("case.triaged")
+    data["location"]["province_code"] = "83"
+    assert _errors(data) == [FieldError("location.province_code", "'83' does not contain tambon 840503; expected 84")]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field", "value", "message"),
+    [
+        ("case.plan_approved", "approved_at", "2026-11-28T19:30:00+07:00",
+         "2026-11-28T19:30:00+07:00 is in the future (hub time 2026-11-28T12:00:00+00:00)"),
+        ("case.followup", "followup_date", "2026-11-30", "2026-11-30 is in the future"),
+    ],
+)
+def test_approvals_and_follow_ups_cannot_be_in_the_future(event_type: str, field: str, value: str, message: str) -> None:
+    data = _data(event_type)
+    data[field] = value
+    assert _errors(data) == [FieldError(field, message)]
