@@ -26,6 +26,8 @@ from casehub.registry import Registry
 CREATE_BATCH = 200  # topics per CreateTopics request: bounded request size and controller work per round trip
 DESCRIBE_BATCH = 500
 REQUEST_TIMEOUT_MS = 120_000
+READY_TIMEOUT_S = 300.0  # thousands of new partitions on one broker take tens of seconds to get leaders
+READY_POLL_S = 0.5
 
 CREATED, WOULD_CREATE, PRESENT = "created", "would-create", "present"
 
@@ -213,9 +215,34 @@ def _create(client: KafkaAdminClient, missing: Sequence[TopicSpec]) -> set[str]:
             f"{len(failures)} topic(s) could not be created: " + "; ".join(failures[:10]),
             hint="see the broker's log; nothing else was changed",
         )
-    if created:
-        client.wait_for_topics(sorted(created), timeout_ms=REQUEST_TIMEOUT_MS)
+    _wait_until_led(client, sorted(created))
     return created
+
+
+def _wait_until_led(client: KafkaAdminClient, names: list[str]) -> None:
+    """Wait until every partition of the new topics has a leader, asking only about those still pending.
+
+    (kafka-python's wait_for_topics re-describes every topic ten times a second, which with
+    thousands of new topics slows the very broker it is waiting for.)
+    """
+    pending = names
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while pending:
+        ready = set()
+        for batch in _batches(pending, DESCRIBE_BATCH):
+            for topic in client.describe_topics(list(batch)):
+                partitions = topic.get("partitions") or []
+                if topic["error_code"] == 0 and partitions and all(p["leader_id"] >= 0 for p in partitions):
+                    ready.add(topic["name"])
+        pending = [name for name in pending if name not in ready]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TopicProvisioningError(
+                f"{len(pending)} new topic(s) have no leader after {READY_TIMEOUT_S:.0f} s: {', '.join(pending[:5])}",
+                hint="the topics exist; run `casehub topics apply` again later, or check the broker's log",
+            )
+        time.sleep(READY_POLL_S)
 
 
 def _raise_partitions(
