@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "partners": "casehub.registry.cli:partners",
     "schemas": "casehub.schemas.cli:schemas",
     "topics": "casehub.ops.cli:topics",
+    "worker": "casehub.streams.cli:worker",
 }
 
 

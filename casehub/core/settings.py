@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     dedupe_retention_hours: int = 24 * 7
     near_duplicate_window_hours: int = 72
+    worker_commit_interval: float = Field(default=0.1, description="Seconds between transaction commits (latency)")
+    sla_high_risk_seconds: int = Field(default=3600, description="High risk: assign within 1 h (Primero default)")
+    sla_standard_seconds: int = Field(default=3 * 3600, description="Other cases: assign within 3 h")
+    escalation_check_seconds: float = Field(default=5.0, description="How often the SLA timer looks for missed deadlines")
 
     # HTTP gateway
     gateway_host: str = "127.0.0.1"

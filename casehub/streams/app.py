@@ -1,0 +1,96 @@
+"""The faust app of the hub: configuration from Settings, raw bytes on the wire, RocksDB tables, exactly_once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import faust
+from mode import CrashingSupervisor
+
+from casehub.core.settings import Settings
+from casehub.streams import exactly_once
+
+# RocksDB sized for a small worker: faust's defaults (64 MB write buffers, 2 GB block cache per partition
+# database) would let a million dedupe keys grow the process far past its memory budget.
+ROCKSDB_OPTIONS: dict[str, Any] = {
+    "write_buffer_size": 4 * 1024 * 1024,
+    "max_write_buffer_number": 2,
+    "target_file_size_base": 16 * 1024 * 1024,
+    "block_cache_size": 8 * 1024 * 1024,
+    "max_open_files": 256,
+}
+
+
+def data_dir(settings: Settings) -> Path:
+    """Where this worker keeps its RocksDB tables: ``<worker_data_dir or home/worker>/<worker_id>``."""
+    base = settings.worker_data_dir or settings.home / "worker"
+    return (base / settings.worker_id).resolve()
+
+
+def replication_factor(settings: Settings) -> int:
+    """Replicas for the topics faust creates itself (changelogs, intake): the cluster's, never more than it has."""
+    if settings.topic_replication is not None:
+        return settings.topic_replication
+    return 1 if settings.broker_nodes == 1 else 3
+
+
+def _credentials(settings: Settings) -> faust.SASLCredentials | None:
+    if not settings.kafka_sasl_mechanism:
+        return None
+    password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username, password=password, mechanism=settings.kafka_sasl_mechanism
+    )
+
+
+def base_app(settings: Settings) -> faust.App:
+    """A faust App configured from ``settings`` with no agents yet (the topology adds them)."""
+    brokers = [f"kafka://{server}" for server in settings.bootstrap_servers().split(",")]
+    data_dir(settings).mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.worker_id,
+        broker=brokers,
+        broker_credentials=_credentials(settings),
+        store="rocksdb://",
+        datadir=str(data_dir(settings)),
+        processing_guarantee=settings.processing_guarantee,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=replication_factor(settings),
+        topic_disable_leader=True,
+        table_standby_replicas=0,
+        key_serializer="raw",
+        value_serializer="raw",
+        broker_commit_interval=settings.worker_commit_interval,
+        broker_commit_every=1000,
+        consumer_auto_offset_reset="earliest",
+        producer_linger_ms=0,
+        stream_wait_empty=True,
+        web_enabled=True,
+        web_host="127.0.0.1",
+        web_port=settings.worker_web_port,
+        web_in_thread=False,
+        autodiscover=False,
+        # a crashed agent stops the worker (and its process) instead of leaving its partitions unread
+        agent_supervisor=CrashingSupervisor,
+        logging_config=None,
+    )
+    exactly_once.install(app)
+    return app
+
+
+def assemble(settings: Settings, registry: Any = None) -> tuple[faust.App, Any]:
+    """The hub's faust app and its :class:`~casehub.streams.topology.Pipeline` (topics, tables, agents, timer)."""
+    from casehub.streams.topology import build
+
+    if registry is None:
+        from casehub.registry import load_registry
+
+        registry = load_registry(settings)
+    app = base_app(settings)
+    return app, build(app, settings, registry)
+
+
+def create_app(settings: Settings, registry: Any = None) -> faust.App:
+    """The hub's faust app: ``base_app`` plus the pipeline's topics, tables, agents and timers."""
+    return assemble(settings, registry)[0]

@@ -1,0 +1,235 @@
+"""The core hop's logic for one record: dedupe → enrich → case state → route + project, as a list of outputs.
+
+Pure apart from the tables it is handed; table writes are staged and applied only when the record
+succeeds, so a record that ends in ``hub.dlq`` leaves no trace (a re-drive is processed afresh).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from casehub.core import topics
+from casehub.schemas.codec import encode_binary
+from casehub.schemas.models import CaseEvent
+from casehub.streams import aggregates, audit, dedupe, enrich, project, route, state, timers
+from casehub.streams.dlq import Origin
+from casehub.streams.exceptions import StageRejected
+from casehub.streams.validate import read_event
+
+Headers = list[tuple[str, bytes]]
+DISCLOSURE_HEADER = "ce_casehubdisclosure"
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One record to produce (in the transaction of the record being processed)."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = field(default_factory=list)
+
+
+class StagedTable(MutableMapping[bytes, bytes]):
+    """A write buffer over a faust table: reads see staged writes; ``apply`` writes them through."""
+
+    def __init__(self, table: MutableMapping[bytes, Any]) -> None:
+        self.table = table
+        self.writes: dict[bytes, Any] = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value = self.writes.get(key, _MISSING)
+        if value is _MISSING:
+            value = self.table.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.writes[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        self.writes[key] = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise TypeError("a staged table is read by key only")
+
+    def __len__(self) -> int:
+        raise TypeError("a staged table is read by key only")
+
+    def apply(self) -> None:
+        """Write the staged changes to the table (deletes included)."""
+        for key, value in self.writes.items():
+            if value is None:
+                if self.table.get(key) is not None:
+                    del self.table[key]
+            else:
+                self.table[key] = value
+        self.writes.clear()
+
+
+class CoreProcessor:
+    """Decides what one intake record produces. Tables are passed per call (staged views of faust tables)."""
+
+    def __init__(
+        self,
+        *,
+        registry: Any,
+        pseudonym_key: bytes,
+        retention: timedelta,
+        window: timedelta,
+        sla_high: timedelta,
+        sla_standard: timedelta,
+        cells_topic: str,
+    ) -> None:
+        self.registry = registry
+        self.cells_topic = cells_topic
+        self.pseudonym_key = pseudonym_key
+        self.retention = retention
+        self.window = window
+        self.sla_high = sla_high
+        self.sla_standard = sla_standard
+
+    def shard_for(self, event: CaseEvent) -> str:
+        """The shard an event's intake record is keyed by."""
+        return dedupe.shard_for(event, self.pseudonym_key)
+
+    def process(
+        self,
+        origin: Origin,
+        *,
+        now: datetime,
+        seen: StagedTable,
+        subjects: StagedTable,
+        cases: StagedTable,
+        deadlines: StagedTable,
+    ) -> list[Output]:
+        """The outputs of one accepted inbound record; raises StageRejected for one that cannot be processed."""
+        event, org = read_event(origin)
+        source = topics.event_source(org)
+        if dedupe.is_retry(seen, source, event.id, now=now, retention=self.retention):
+            return []
+        outputs: list[Output] = []
+        if event.type == "case.reported":
+            event, case, extra, is_new = self._report(event, source, now=now, subjects=subjects, cases=cases)
+            if is_new and event.location.tambon_code:
+                cell = aggregates.cell_key(event.location.tambon_code, event.issue_category, now)
+                outputs.append(Output(self.cells_topic, cell, b"1"))
+        else:
+            event, case = self._follow_up(event, now=now, cases=cases)
+            extra = []
+        for canonical, canonical_source in ((event, source), *((e, dedupe.HUB_SOURCE) for e in extra)):
+            outputs += self.publish(canonical, canonical_source, case, now=now)
+        cases[case.case_id.encode()] = case.to_bytes()
+        self._track_deadline(case, deadlines)
+        outputs.append(self._state_record(case))
+        return outputs
+
+    def _report(
+        self, event: CaseEvent, source: str, *, now: datetime, subjects: StagedTable, cases: StagedTable
+    ) -> tuple[CaseEvent, state.CaseState, list[CaseEvent], bool]:
+        token = dedupe.token_of(event, self.pseudonym_key)
+        placed = dedupe.place_report(event, token=token, index=subjects, cases=cases, now=now, window=self.window)
+        event = event.model_copy(update={"case_id": placed.case_id, "subject_token": token})
+        if placed.is_new:
+            event = self._enrich(event, now=now, case=None)
+            return event, state.opened(event, case_id=placed.case_id, now=now), [], True
+        case = state.CaseState.from_bytes(cases[placed.case_id.encode()])
+        event = self._enrich(event, now=now, case=case)
+        linked = dedupe.linked_event(
+            event, case_id=placed.case_id, source=source, window_hours=int(self.window.total_seconds() // 3600), now=now
+        )
+        return event, state.advanced(case, event, now=now), [linked], False
+
+    def _follow_up(self, event: CaseEvent, *, now: datetime, cases: StagedTable) -> tuple[CaseEvent, state.CaseState]:
+        case_id = event.case_id or ""
+        raw = cases.get(case_id.encode())
+        if raw is None:
+            raise StageRejected(f"{event.type} {event.id}: no case {case_id} is known to the hub", stage="dedupe")
+        case = state.CaseState.from_bytes(raw)
+        event = self._enrich(event.model_copy(update={"subject_token": case.subject_token}), now=now, case=case)
+        return event, state.advanced(case, event, now=now)
+
+    def _enrich(self, event: CaseEvent, *, now: datetime, case: state.CaseState | None) -> CaseEvent:
+        return enrich.enrich(
+            event, registry=self.registry, now=now, state=case, sla_high=self.sla_high, sla_standard=self.sla_standard
+        )
+
+    def publish(self, event: CaseEvent, source: str, case: state.CaseState, *, now: datetime) -> list[Output]:
+        """``cases.events`` (binary CloudEvent, Avro) plus one projected delivery and one audit record per recipient."""
+        record = encode_binary(event, source=source)
+        outputs = [Output(topics.CASES_EVENTS, record.key, record.value, record.headers)]
+        deliveries, withheld = route.route(event, registry=self.registry, state=case)
+        key = (event.case_id or "").encode()
+        for delivery in deliveries:
+            if delivery.disclosure == "pseudonymised":
+                projection = project.project_pseudonymised(event)
+            else:
+                projection = project.project_full(event, may_see=set(delivery.may_see))
+            wire = encode_binary(projection.event, source=source)
+            topic = topics.outbound(delivery.partner.id)
+            headers = [*wire.headers, (DISCLOSURE_HEADER, delivery.disclosure.encode())]
+            outputs.append(Output(topic, key, wire.value, headers))
+            outputs.append(self._audit(event, source, delivery.partner.id, delivery.disclosure, topic, projection.withheld, now))
+        for refused in withheld:
+            outputs.append(
+                self._audit(event, source, refused.partner.id, refused.partner.disclosure.value, None, (), now, refused.reason)
+            )
+        return outputs
+
+    @staticmethod
+    def _audit(
+        event: CaseEvent,
+        source: str,
+        recipient: str,
+        disclosure: str,
+        topic: str | None,
+        withheld_fields: tuple[str, ...],
+        now: datetime,
+        refusal: str | None = None,
+    ) -> Output:
+        value = audit.audit_record(
+            event,
+            recipient=recipient,
+            disclosure=disclosure,
+            source=source,
+            topic=topic,
+            withheld_fields=withheld_fields,
+            decision="withheld" if refusal else "delivered",
+            reason=refusal,
+            now=now,
+        )
+        return Output(topics.HUB_AUDIT, (event.case_id or "").encode(), value, [("content-type", audit.AUDIT_CONTENT_TYPE)])
+
+    @staticmethod
+    def _state_record(case: state.CaseState) -> Output:
+        return Output(topics.CASES_STATE, case.case_id.encode(), case.to_bytes(), [("content-type", b"application/json")])
+
+    @staticmethod
+    def _track_deadline(case: state.CaseState, deadlines: StagedTable) -> None:
+        key = case.case_id.encode()
+        if case.risk_level == "high" and case.assign_deadline() is not None:
+            deadlines[key] = timers.deadline_record(case)
+        elif deadlines.get(key) is not None:
+            del deadlines[key]
+
+    def escalate(self, case_id: str, *, now: datetime, cases: StagedTable, deadlines: StagedTable) -> list[Output]:
+        """The outputs of a timer's escalation command: ``case.escalated`` if the deadline really passed unassigned."""
+        raw = cases.get(case_id.encode())
+        if raw is None or deadlines.get(case_id.encode()) is None:
+            return []  # already escalated, assigned or unknown: the command was a repeat
+        case = state.CaseState.from_bytes(raw)
+        escalated = timers.escalation(case, now=now)
+        if escalated is None:
+            if case.assign_deadline() is None:
+                del deadlines[case_id.encode()]
+            return []
+        enriched = self._enrich(escalated, now=now, case=case)
+        del deadlines[case_id.encode()]
+        case = state.advanced(case, enriched, now=now)
+        cases[case_id.encode()] = case.to_bytes()
+        return [*self.publish(enriched, dedupe.HUB_SOURCE, case, now=now), self._state_record(case)]

@@ -1,0 +1,59 @@
+"""Dead letters: a record a stage cannot process goes to ``hub.dlq`` unchanged, with ``hub.error.*`` context headers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+HEADER_PREFIX = "hub.error."
+MAX_REASON_BYTES = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record was read from, and what it held: enough to re-drive it byte for byte."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+def origin_of(message: object) -> Origin:
+    """The :class:`Origin` of a faust ``Message`` (topic, partition, offset, key, value, headers as received)."""
+    headers = getattr(message, "headers", None) or ()
+    items = headers.items() if isinstance(headers, dict) else headers
+    return Origin(
+        topic=message.topic,  # type: ignore[attr-defined]
+        partition=message.partition,  # type: ignore[attr-defined]
+        offset=message.offset,  # type: ignore[attr-defined]
+        key=message.key,  # type: ignore[attr-defined]
+        value=message.value,  # type: ignore[attr-defined]
+        headers=tuple((str(k), bytes(v) if v is not None else b"") for k, v in items),
+    )
+
+
+def error_headers(origin: Origin, *, stage: str, reason: str, exception: str, attempts: int = 1) -> list[tuple[str, bytes]]:
+    """The ``hub.error.*`` headers that say why and where a record failed."""
+    return [
+        (f"{HEADER_PREFIX}stage", stage.encode()),
+        (f"{HEADER_PREFIX}reason", reason.encode()[:MAX_REASON_BYTES]),
+        (f"{HEADER_PREFIX}exception", exception.encode()),
+        (f"{HEADER_PREFIX}topic", origin.topic.encode()),
+        (f"{HEADER_PREFIX}partition", str(origin.partition).encode()),
+        (f"{HEADER_PREFIX}offset", str(origin.offset).encode()),
+        (f"{HEADER_PREFIX}attempts", str(attempts).encode()),
+    ]
+
+
+def dead_letter_headers(origin: Origin, **error: object) -> list[tuple[str, bytes]]:
+    """The record's own headers, untouched, followed by the ``hub.error.*`` context headers."""
+    kept = [(k, v) for k, v in origin.headers if not k.startswith(HEADER_PREFIX)]
+    return kept + error_headers(origin, **error)  # type: ignore[arg-type]
+
+
+def read_error(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    """The ``hub.error.*`` headers of a dead letter as ``{stage: ..., reason: ...}`` (for operators and tests)."""
+    return {k[len(HEADER_PREFIX) :]: v.decode() for k, v in headers if k.startswith(HEADER_PREFIX)}

@@ -1,0 +1,99 @@
+"""Runs the faust worker, and guards its RocksDB state against crashes.
+
+RocksDB is written as records are processed, before their Kafka transaction commits. After a crash
+(SIGKILL, power loss) the local tables may hold writes of transactions Kafka aborted, so a restart after
+an unclean stop wipes them and faust restores every table from its changelog, which holds committed
+writes only (read_committed). A clean stop (SIGTERM) keeps them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+import faust
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from casehub.core.logging import get_logger
+from casehub.core.settings import Settings
+from casehub.ops.topics import admin_client
+from casehub.streams.app import assemble, data_dir
+from casehub.streams.topology import Pipeline
+
+log = get_logger(__name__)
+RUNNING_MARKER = "RUNNING"
+
+
+def _marker(settings: Settings) -> Path:
+    return data_dir(settings) / RUNNING_MARKER
+
+
+def discard_state_after_crash(settings: Settings, tabledir: Path) -> bool:
+    """Wipe the tables if the last run did not stop cleanly; returns whether it did."""
+    marker = _marker(settings)
+    if not marker.exists():
+        return False
+    log.warning("previous run did not stop cleanly: restoring tables from their changelogs", tables=str(tabledir))
+    shutil.rmtree(tabledir, ignore_errors=True)
+    return True
+
+
+def internal_topics(app: faust.App, pipeline: Pipeline) -> list[NewTopic]:
+    """The topics only this worker group uses: the intake and cell topics, and one compacted changelog per table."""
+    replication = int(app.conf.topic_replication_factor)
+    found = [
+        NewTopic(topic.get_topic_name(), topic.partitions or app.conf.topic_partitions, replication)
+        for topic in pipeline.internal_topics()
+    ]
+    for table in app.tables.values():
+        found.append(
+            NewTopic(
+                table.changelog_topic.get_topic_name(),
+                table.partitions or app.conf.topic_partitions,
+                replication,
+                topic_configs={"cleanup.policy": "compact"},
+            )
+        )
+    return found
+
+
+def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipeline) -> None:
+    """Create the internal topics before the consumer joins its group.
+
+    faust declares them while starting, after the first assignment: a fresh group then ignores them as
+    missing until the next metadata refresh, minutes later.
+    """
+    wanted = internal_topics(app, pipeline)
+    with admin_client(settings) as client:
+        existing = set(client.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker of the group was first
+                client.create_topics(missing)
+            log.info("internal topics created", topics=[t.name for t in missing])
+
+
+def run_worker(settings: Settings, registry: object = None) -> int:
+    """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
+    app, pipeline = assemble(settings, registry)
+    ensure_internal_topics(settings, app, pipeline)
+    discard_state_after_crash(settings, Path(app.conf.tabledir))
+    marker = _marker(settings)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()))
+    worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True, redirect_stdouts=False)
+    code = 1
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    if code == 0 and app.crash_reason is None:
+        marker.unlink(missing_ok=True)
+        log.info("worker stopped cleanly", worker_id=settings.worker_id)
+    else:
+        log.error("worker stopped after a failure; its tables will be restored on the next start", code=code)
+        code = code or 1
+    return code

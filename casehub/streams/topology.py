@@ -1,0 +1,223 @@
+"""The pipeline's wiring: topics, RocksDB tables, the three agents and the SLA timer of the hub's faust app.
+
+Two hops, each one Kafka transaction per source partition (see ``exactly_once``):
+
+1. ``intake`` reads every ``partner.<org>.inbound`` topic, validates, and forwards the record unchanged to
+   ``<app id>-intake`` keyed by its *shard* (the subject's, or the case id's), or dead-letters it.
+2. ``core`` reads the intake topic; every table it uses is keyed within the shard, so one partition holds
+   everything about a subject and its cases: dedupe → enrich → ``cases.events`` + ``cases.state`` →
+   route + project → ``partner.<org>.outbound`` + ``hub.audit``; new cases count in the aggregate cells.
+3. ``aggregates`` sums the cells and publishes ``stats.aggregates`` (small cells suppressed).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+
+from casehub.core import topics
+from casehub.core.logging import get_logger
+from casehub.core.settings import Settings
+from casehub.streams import aggregates, timers
+from casehub.streams.app import ROCKSDB_OPTIONS
+from casehub.streams.core import CoreProcessor, Output, StagedTable
+from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
+from casehub.streams.exceptions import StageRejected
+from casehub.streams.keys import partition_key, shard_of_case
+from casehub.streams.validate import accept
+
+log = get_logger(__name__)
+ORIGIN_PREFIX = "hub.origin."
+COMMAND_RESEND_SECONDS = 60.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _header(headers: list[tuple[str, bytes]], name: str) -> bytes | None:
+    return next((v for k, v in headers if k == name), None)
+
+
+def origin_headers(origin: Origin) -> list[tuple[str, bytes]]:
+    """The record's own headers plus where it came from, so the next hop can dead-letter it unchanged."""
+    return [
+        *origin.headers,
+        (f"{ORIGIN_PREFIX}topic", origin.topic.encode()),
+        (f"{ORIGIN_PREFIX}partition", str(origin.partition).encode()),
+        (f"{ORIGIN_PREFIX}offset", str(origin.offset).encode()),
+        (f"{ORIGIN_PREFIX}key", origin.key or b""),
+        (f"{ORIGIN_PREFIX}has-key", b"1" if origin.key is not None else b"0"),
+    ]
+
+
+def original(message: Any) -> Origin:
+    """The inbound record an intake record carries (key, value and headers as the partner sent them)."""
+    headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
+    own = [(k, v) for k, v in headers if not k.startswith(ORIGIN_PREFIX)]
+    return Origin(
+        topic=(_header(headers, f"{ORIGIN_PREFIX}topic") or b"").decode(),
+        partition=int(_header(headers, f"{ORIGIN_PREFIX}partition") or b"-1"),
+        offset=int(_header(headers, f"{ORIGIN_PREFIX}offset") or b"-1"),
+        key=_header(headers, f"{ORIGIN_PREFIX}key") if _header(headers, f"{ORIGIN_PREFIX}has-key") == b"1" else None,
+        value=message.value,
+        headers=tuple(own),
+    )
+
+
+class Pipeline:
+    """Declares the pipeline on a faust app and runs its agents."""
+
+    def __init__(self, app: faust.App, settings: Settings, registry: Any) -> None:
+        self.app = app
+        self.settings = settings
+        self.registry = registry
+        partitions = settings.topic_partitions
+        self.inbound = app.topic(*sorted(topics.inbound(org) for org in registry.partners))
+        self.intake = app.topic(f"{app.conf.id}-intake", internal=True, partitions=partitions)
+        self.cells_topic = app.topic(f"{app.conf.id}-aggregate-cells", internal=True, partitions=partitions)
+
+        def table(name: str) -> Any:
+            return app.Table(
+                name,
+                default=None,
+                partitions=partitions,
+                key_type=bytes,
+                value_type=bytes,
+                options=dict(ROCKSDB_OPTIONS),
+            )
+
+        self.seen, self.subjects, self.cases, self.deadlines, self.cells = (
+            table(n) for n in ("seen", "subjects", "cases", "deadlines", "cells")
+        )
+        self.core = CoreProcessor(
+            registry=registry,
+            pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+            retention=timedelta(hours=settings.dedupe_retention_hours),
+            window=timedelta(hours=settings.near_duplicate_window_hours),
+            sla_high=timedelta(seconds=settings.sla_high_risk_seconds),
+            sla_standard=timedelta(seconds=settings.sla_standard_seconds),
+            cells_topic=self.cells_topic.get_topic_name(),
+        )
+        self._topics: dict[str, Any] = {}
+        self._commanded: dict[str, float] = {}
+        app.agent(self.inbound, name="casehub.intake")(self.intake_agent)
+        app.agent(self.intake, name="casehub.core")(self.core_agent)
+        app.agent(self.cells_topic, name="casehub.aggregates")(self.aggregates_agent)
+        app.timer(settings.escalation_check_seconds, name="casehub.sla")(self.check_deadlines)
+
+    def internal_topics(self) -> list[Any]:
+        """The topics this worker group declares for itself (besides table changelogs)."""
+        return [self.intake, self.cells_topic]
+
+    def topic(self, name: str) -> Any:
+        """A cached faust Topic for sending raw bytes to ``name``."""
+        found = self._topics.get(name)
+        if found is None:
+            found = self._topics[name] = self.app.topic(name)
+        return found
+
+    async def dead_letter(self, origin: Origin, error: StageRejected) -> None:
+        """Send the record, unchanged, to ``hub.dlq`` with its ``hub.error.*`` headers."""
+        headers = dead_letter_headers(origin, stage=error.stage, reason=error.message, exception=error.exception)
+        await self.topic(topics.HUB_DLQ).send(key=origin.key, value=origin.value, headers=headers)
+        log.warning(
+            "dead letter", stage=error.stage, reason=error.message[:300],
+            topic=origin.topic, partition=origin.partition, offset=origin.offset,
+        )
+
+    async def intake_agent(self, stream: Any) -> None:
+        """Hop 1: validate each inbound record, then forward it by shard or dead-letter it."""
+        async for event in stream.events():
+            origin = origin_of(event.message)
+            try:
+                accepted = accept(origin, now=_now())
+                shard = self.core.shard_for(accepted.event)
+            except StageRejected as exc:
+                await self.dead_letter(origin, exc)
+                continue
+            except Exception as exc:  # a bug in a stage must not stall the partition: dead-letter and go on
+                log.exception("validate failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
+                await self.dead_letter(origin, StageRejected(str(exc), stage="validate", exception=type(exc).__name__))
+                continue
+            await self.intake.send(key=partition_key(shard), value=origin.value, headers=origin_headers(origin))
+
+    async def core_agent(self, stream: Any) -> None:
+        """Hop 2: dedupe, enrich, publish the case, route and deliver; escalate missed SLAs."""
+        async for event in stream.events():
+            message = event.message
+            headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
+            if _header(headers, timers.COMMAND_HEADER) == timers.ESCALATE_COMMAND:
+                await self._escalate(message.value.decode())
+                continue
+            origin = original(message)
+            staged = self._staged()
+            try:
+                outputs = self.core.process(origin, now=_now(), **staged)
+            except StageRejected as exc:
+                await self.dead_letter(origin, exc)
+                continue
+            except Exception as exc:  # see intake_agent
+                log.exception("core stage failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
+                await self.dead_letter(origin, StageRejected(str(exc), stage="core", exception=type(exc).__name__))
+                continue
+            for table in staged.values():
+                table.apply()
+            await self._send_all(outputs)
+
+    def _staged(self) -> dict[str, StagedTable]:
+        return {
+            "seen": StagedTable(self.seen),
+            "subjects": StagedTable(self.subjects),
+            "cases": StagedTable(self.cases),
+            "deadlines": StagedTable(self.deadlines),
+        }
+
+    async def _send_all(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            await self.topic(out.topic).send(key=out.key, value=out.value, headers=out.headers)
+
+    async def _escalate(self, case_id: str) -> None:
+        staged = self._staged()
+        outputs = self.core.escalate(case_id, now=_now(), cases=staged["cases"], deadlines=staged["deadlines"])
+        for table in staged.values():
+            table.apply()
+        await self._send_all(outputs)
+        self._commanded.pop(case_id, None)
+
+    async def aggregates_agent(self, stream: Any) -> None:
+        """Hop 3: count new cases per cell; publish a cell when it appears (suppressed) and from 5 cases on."""
+        async for event in stream.events():
+            key = event.message.key
+            count = int(self.cells.get(key) or b"0") + int(event.message.value or b"1")
+            self.cells[key] = str(count).encode()
+            if count == 1 or count >= aggregates.SMALL_CELL:
+                await self.topic(topics.STATS_AGGREGATES).send(
+                    key=key, value=aggregates.cell_record(key, count), headers=[("content-type", b"application/json")]
+                )
+
+    async def check_deadlines(self) -> None:
+        """The SLA timer: ask the owning partition to escalate each case whose assignment deadline passed."""
+        now = _now()
+        for key, raw in list(self.deadlines.items()):
+            case_id = key.decode()
+            if not timers.is_overdue(raw, now):
+                continue
+            last = self._commanded.get(case_id)
+            if last is not None and now.timestamp() - last < COMMAND_RESEND_SECONDS:
+                continue
+            shard = shard_of_case(case_id)
+            if shard is None:
+                continue
+            # not transactional (no event is being processed): the core agent escalates at most once per deadline
+            await self.intake.send(
+                key=partition_key(shard), value=case_id.encode(), headers=[(timers.COMMAND_HEADER, timers.ESCALATE_COMMAND)]
+            )
+            self._commanded[case_id] = now.timestamp()
+
+
+def build(app: faust.App, settings: Settings, registry: Any) -> Pipeline:
+    """Declare the pipeline on ``app``."""
+    return Pipeline(app, settings, registry)
