@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -28,18 +26,15 @@ PARTNER = """\
 
 
 @pytest.fixture
-def broker_settings(tmp_path: Path) -> Settings:
-    """Settings for the shared test broker (CASEHUB_HOME=.casehub/test, port 29092) with a registry in tmp_path."""
-    home = Path(os.environ.get("CASEHUB_HOME", ".casehub/test"))
-    port = int(os.environ.get("CASEHUB_BROKER_PORT", "29092"))
-    return Settings(home=home, broker_port=port, registry_path=tmp_path / "partners.yaml")
+def broker_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The test broker's settings with this test's own registry file."""
+    return settings.model_copy(update={"registry_path": tmp_path / "partners.yaml"})
 
 
 @pytest.fixture
-def orgs() -> list[str]:
+def orgs(unique: str) -> list[str]:
     """Organisation ids no other test uses."""
-    run = uuid.uuid4().hex[:10]
-    return [f"ngo-t{run}-a", f"ngo-t{run}-b"]
+    return [f"ngo-{unique}-a", f"ngo-{unique}-b"]
 
 
 def write_registry(settings: Settings, orgs: list[str], extra: dict[str, str] | None = None) -> None:
@@ -47,13 +42,6 @@ def write_registry(settings: Settings, orgs: list[str], extra: dict[str, str] | 
     body = "".join(PARTNER.format(org=org, extra=extra.get(org, "")) for org in orgs)
     assert settings.registry_path is not None
     settings.registry_path.write_text(f"version: 1\npartners:\n{body}", encoding="utf-8")
-
-
-@pytest.fixture
-def admin(broker_settings: Settings):
-    client = KafkaAdminClient(**broker_settings.kafka_python_config(), client_id="test-topics")
-    yield client
-    client.close()
 
 
 def topic_configs(admin: KafkaAdminClient, topic: str, *keys: str) -> dict[str, str]:
