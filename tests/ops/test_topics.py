@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from casehub.cli.main import cli
+from casehub.core.errors import TransportError
 from casehub.core.settings import Settings
 from casehub.ops.topics import CREATED, PRESENT, WOULD_CREATE, apply_topics
 from casehub.registry import parse_registry
@@ -153,3 +154,10 @@ def test_topics_cli_apply_and_list_json(broker_settings: Settings, orgs: list[st
 
     human = runner.invoke(cli, ["topics", "apply"], catch_exceptions=False).stdout
     assert "7 topics planned: 0 created, 7 present" in human
+
+
+def test_an_unreachable_cluster_is_a_clear_transport_error(broker_settings: Settings, orgs: list[str]) -> None:
+    write_registry(broker_settings, orgs[:1])
+    nowhere = broker_settings.model_copy(update={"kafka_bootstrap": "127.0.0.1:1"})
+    with pytest.raises(TransportError, match="Kafka connect \\(admin\\) failed"):
+        apply_topics(nowhere, load(nowhere), dry_run=True)
