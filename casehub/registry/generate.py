@@ -70,12 +70,18 @@ HEADER = """\
 #
 # Local administrations (LAOs) are modelled by a rule, not copied from DLA records
 # (geothai has no LAO boundaries): in each whole province one PAO (aggregate counts
-# for the province); in its capital district a city municipality covering the first
-# four tambons and parts of the next two; in every other district a subdistrict
+# for the province); in its capital district (and Hat Yai, Ko Samui) a city municipality
+# covering the first four tambons and parts of the next two; in every other district a subdistrict
 # municipality covering the first tambon and part of the second; and a SAO for every
 # tambon not wholly inside a municipality. A tambon shared by a municipality and a
 # SAO therefore has two LAOs, and a municipality spans several tambons.
 """
+
+# city municipalities (เทศบาลนคร) outside a capital district, by DOPA district code
+CITY_MUNICIPALITIES: dict[str, tuple[str, str]] = {
+    "9011": ("เทศบาลนครหาดใหญ่", "Hat Yai City Municipality"),
+    "8404": ("เทศบาลนครเกาะสมุย", "Ko Samui City Municipality"),
+}
 
 NATIONAL_PARTNERS: list[dict[str, Any]] = [
     {
@@ -264,21 +270,23 @@ def province_partners(code: str) -> list[tuple[str, list[dict[str, Any]]]]:
             }
             for tambon in tambons
         ]
-        laos = list(district_laos(tambons, capital=district.code == f"{code}01", province=province))
+        city = CITY_MUNICIPALITIES.get(district.code)
+        if city is None and district.code == f"{code}01":
+            city = (f"เทศบาลนคร{province.name_th}", f"{province.name_en} City Municipality")
+        laos = list(district_laos(tambons, city=city))
         sections.append((f"amphoe {district.code} {district.name_th} / {district.name_en}", centres + laos))
     return sections
 
 
-def district_laos(tambons: list[Any], *, capital: bool, province: Any) -> Iterator[dict[str, Any]]:
-    """The municipality of a district (whole tambons + shared ones) and a SAO for each tambon not wholly inside it."""
-    whole, shared = (tambons[:4], tambons[4:6]) if capital else (tambons[:1], tambons[1:2])
+def district_laos(tambons: list[Any], *, city: tuple[str, str] | None) -> Iterator[dict[str, Any]]:
+    """The municipality of a district (whole tambons + shared ones) and a SAO for each tambon not wholly inside it.
+
+    ``city`` (Thai, English name) makes it a city municipality spanning more tambons.
+    """
+    whole, shared = (tambons[:4], tambons[4:6]) if city else (tambons[:1], tambons[1:2])
     seat = tambons[0]
-    if capital:
-        org, name_th, name_en = (
-            f"lao-city-{seat.code}",
-            f"เทศบาลนคร{province.name_th}",
-            f"{province.name_en} City Municipality",
-        )
+    if city:
+        org, name_th, name_en = (f"lao-city-{seat.code}", *city)
     else:
         org, name_th, name_en = (
             f"lao-tm-{seat.code}",
