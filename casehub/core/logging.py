@@ -46,4 +46,5 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
 
 def get_logger(name: str, **bound: Any) -> Any:
     """A structlog logger bound with the module name and any context (topic, partition, offset, partner, event_id, case_id)."""
-    return structlog.get_logger(name).bind(**bound)
+    # initial values keep the proxy lazy, so module-level loggers follow configure_logging() called later
+    return structlog.get_logger(name=name, **bound)

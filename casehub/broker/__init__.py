@@ -1,0 +1,1 @@
+"""A local Apache Kafka cluster in KRaft mode, fetched from Maven Central and started on loopback."""

@@ -1,0 +1,269 @@
+"""Start, watch and stop a local KRaft cluster of 1 or 3 nodes; state is kept in ``<home>/broker/state.json``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from casehub.broker.config import LOG4J2, NodeSpec, plan_nodes, render_properties
+from casehub.broker.exceptions import ClusterHalfDead, PortInUse, StartFailed
+from casehub.broker.runtime import KAFKA_VERSION, ensure_jars, java_binary
+from casehub.core.logging import get_logger
+from casehub.core.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class NodeStatus:
+    node_id: int
+    pid: int
+    bootstrap: str
+    alive: bool
+
+
+def _pid_alive(pid: int, config_file: str) -> bool:
+    """True if ``pid`` is running and is the Kafka node started with ``config_file`` (pids get reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    except (OSError, IndexError):
+        return False
+    return b"kafka.Kafka" in cmdline and config_file.encode() in cmdline
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _new_cluster_id() -> str:
+    """A Kafka cluster id: a random UUID in URL-safe base64 without padding (as kafka-storage random-uuid)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+class LocalCluster:
+    """A 1- or 3-node Kafka cluster on loopback, managed by process id."""
+
+    def __init__(self, settings: Settings, nodes: int | None = None) -> None:
+        self.settings = settings
+        self.home = settings.home / "broker"
+        self.state_file = self.home / "state.json"
+        self.bootstrap_file = self.home / "bootstrap"
+        recorded = self._read_state()
+        count = nodes or (len(recorded["nodes"]) if recorded else settings.broker_nodes)
+        self.nodes = plan_nodes(self.home, settings.broker_port, count)
+
+    # ---- state -------------------------------------------------------------------------
+    def _read_state(self) -> dict[str, Any] | None:
+        if not self.state_file.exists():
+            return None
+        data: dict[str, Any] = json.loads(self.state_file.read_text())
+        return data
+
+    def _write_state(self, pids: dict[int, int]) -> None:
+        state = {
+            "kafka_version": KAFKA_VERSION,
+            "bootstrap": self.bootstrap,
+            "nodes": [
+                {"node_id": n.node_id, "pid": pids[n.node_id], "bootstrap": n.bootstrap, "config": str(n.config_file.resolve())}
+                for n in self.nodes
+            ],
+        }
+        self.state_file.write_text(json.dumps(state, indent=2))
+        self.bootstrap_file.write_text(self.bootstrap)
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(n.bootstrap for n in self.nodes)
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def status(self) -> list[NodeStatus]:
+        """Every node this cluster started, and whether its process still runs."""
+        state = self._read_state()
+        if not state:
+            return []
+        return [
+            NodeStatus(n["node_id"], n["pid"], n["bootstrap"], _pid_alive(n["pid"], n["config"]))
+            for n in state["nodes"]
+        ]
+
+    # ---- up ----------------------------------------------------------------------------
+    def up(self, timeout: float = 120.0) -> str:
+        """Start the cluster (or find it running) and return its bootstrap address."""
+        current = self.status()
+        if current:
+            alive = [n for n in current if n.alive]
+            if len(alive) == len(current) and self._answers(timeout=15):
+                log.info("cluster already running", bootstrap=self.bootstrap)
+                return self.bootstrap
+            if alive:
+                raise ClusterHalfDead(
+                    f"a previous cluster in {self.home} is half-dead ({len(alive)} of {len(current)} nodes running)",
+                    hint="run `casehub broker down` to clean it up, then `casehub broker up`",
+                )
+            self.state_file.unlink(missing_ok=True)
+        for node in self.nodes:
+            for port in (node.broker_port, node.controller_port):
+                if not _port_free(port):
+                    raise PortInUse(
+                        f"port {port} on 127.0.0.1 is already in use",
+                        hint="stop what uses it, or choose other ports with CASEHUB_BROKER_PORT",
+                    )
+        java = java_binary()
+        libs = ensure_jars(self.settings.cache_dir)
+        classpath = f"{libs}/*"
+        self._prepare_files()
+        self._format(java, classpath)
+        pids = {node.node_id: self._start_node(java, classpath, node) for node in self.nodes}
+        self._write_state(pids)
+        try:
+            self._wait_ready(timeout)
+        except StartFailed:
+            self.down()
+            raise
+        log.info("cluster up", bootstrap=self.bootstrap, nodes=len(self.nodes))
+        return self.bootstrap
+
+    def _prepare_files(self) -> None:
+        (self.home / "config").mkdir(parents=True, exist_ok=True)
+        (self.home / "config" / "log4j2.properties").write_text(LOG4J2)
+        for node in self.nodes:
+            node.data_dir.mkdir(parents=True, exist_ok=True)
+            node.log_dir.mkdir(parents=True, exist_ok=True)
+            node.config_file.write_text(render_properties(node, self.nodes))
+
+    def _format(self, java: str, classpath: str) -> None:
+        id_file = self.home / "cluster-id"
+        formatted = all((n.data_dir / "meta.properties").exists() for n in self.nodes)
+        if not (formatted and id_file.exists()):
+            for node in self.nodes:
+                for child in node.data_dir.iterdir():
+                    _remove(child)
+            id_file.write_text(_new_cluster_id())
+        cluster_id = id_file.read_text().strip()
+        procs = [
+            subprocess.Popen(
+                [java, "-Xmx256m", "-cp", classpath, f"-Dlog4j2.configurationFile={self.home / 'config' / 'log4j2.properties'}",
+                 "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.config_file), "--ignore-formatted"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            for node in self.nodes
+        ]
+        for proc in procs:
+            out, _ = proc.communicate(timeout=120)
+            if proc.returncode != 0:
+                raise StartFailed(f"formatting KRaft storage failed: {out.strip().splitlines()[-1:]}", hint=f"see {self.home}")
+
+    def _start_node(self, java: str, classpath: str, node: NodeSpec) -> int:
+        out = (node.log_dir / "server.log").open("ab")
+        proc = subprocess.Popen(
+            [java, f"-Xmx{self.settings.broker_heap}", f"-Xms{self.settings.broker_heap}", "-XX:+UseG1GC",
+             "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={self.home / 'config' / 'log4j2.properties'}",
+             f"-Dkafka.logs.dir={node.log_dir}", "-cp", classpath, "kafka.Kafka", str(node.config_file.resolve())],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        out.close()
+        return proc.pid
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            dead = [n for n in self.status() if not n.alive]
+            if dead:
+                tail = _tail(self.home / "logs" / f"node-{dead[0].node_id}" / "server.log")
+                raise StartFailed(f"node {dead[0].node_id} exited during start: {tail}", hint=f"see {self.logs_dir}")
+            if self._answers(timeout=5):
+                return
+            time.sleep(0.5)
+        raise StartFailed(f"the cluster did not answer within {timeout:.0f}s", hint=f"see {self.logs_dir}")
+
+    def _answers(self, timeout: float) -> bool:
+        """True when every node is registered and the cluster answers a metadata request."""
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","), request_timeout_ms=int(timeout * 1000),
+                                     client_id="casehub-broker-probe")
+        except (KafkaError, ValueError, OSError):
+            return False
+        try:
+            brokers = admin.describe_cluster().get("brokers", [])
+            return len(brokers) == len(self.nodes)
+        except (KafkaError, OSError):
+            return False
+        finally:
+            admin.close()
+
+    # ---- down --------------------------------------------------------------------------
+    def down(self, purge: bool = False, timeout: float = 30.0) -> list[int]:
+        """Stop exactly the processes this cluster started (by pid); with ``purge``, delete its data too."""
+        state = self._read_state()
+        stopped: list[int] = []
+        if state:
+            running = [n for n in state["nodes"] if _pid_alive(n["pid"], n["config"])]
+            for node in running:
+                os.kill(node["pid"], signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and any(_pid_alive(n["pid"], n["config"]) for n in running):
+                time.sleep(0.2)
+            for node in running:
+                if _pid_alive(node["pid"], node["config"]):
+                    os.kill(node["pid"], signal.SIGKILL)
+                stopped.append(node["node_id"])
+            self.state_file.unlink(missing_ok=True)
+        self.bootstrap_file.unlink(missing_ok=True)
+        if purge:
+            for sub in ("data", "config", "cluster-id"):
+                _remove(self.home / sub)
+        return stopped
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one node, as a crash would (used by failure tests)."""
+        for node in self.status():
+            if node.node_id == node_id and node.alive:
+                os.kill(node.pid, signal.SIGKILL)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and any(n.alive for n in self.status() if n.node_id == node_id):
+                    time.sleep(0.1)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    errors = [line for line in text if " ERROR " in line or "Exception" in line]
+    return " | ".join((errors or text)[-lines:])

@@ -1,0 +1,23 @@
+"""Errors of the local broker manager; each says what the user can do next."""
+
+from casehub.core.errors import BrokerError
+
+
+class ToolMissing(BrokerError):
+    """Java or Maven is not installed, or too old."""
+
+
+class JarsUnavailable(BrokerError):
+    """Maven could not resolve Apache Kafka's jars."""
+
+
+class PortInUse(BrokerError):
+    """A port the local cluster needs is taken by another process."""
+
+
+class ClusterHalfDead(BrokerError):
+    """A previous cluster left some nodes running and some dead."""
+
+
+class StartFailed(BrokerError):
+    """A node exited or the cluster did not answer in time."""

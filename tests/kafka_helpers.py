@@ -1,0 +1,60 @@
+"""Bounded produce/consume helpers for tests against the real broker."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from casehub.core.settings import Settings
+
+
+def create_topics(settings: Settings, *names: str, partitions: int = 1, replication: int = 1,
+                  configs: dict[str, str] | None = None) -> None:
+    """Create topics (ignore ones that exist) and wait until each has a leader."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(**settings.kafka_python_config(), client_id="casehub-tests")
+    try:
+        try:
+            admin.create_topics([NewTopic(n, partitions, replication, topic_configs=configs or {}) for n in names])
+        except TopicAlreadyExistsError:
+            pass
+    finally:
+        admin.close()
+
+
+def produce(settings: Settings, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+            **config: Any) -> None:
+    """Produce (key, value, headers) records with acks=all and wait for every ack (bounded)."""
+    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", **config)
+    try:
+        futures = [producer.send(topic, key=k, value=v, headers=h) for k, v, h in records]
+        for future in futures:
+            future.get(timeout=30)
+    finally:
+        producer.close(timeout=10)
+
+
+def consume(settings: Settings, topic: str, *, expect: int, timeout: float = 30.0,
+            isolation: str = "read_committed", settle: float = 0.0) -> list[Any]:
+    """Read ``topic`` from the beginning until ``expect`` records arrived or ``timeout`` passed; then read ``settle`` s more."""
+    consumer = KafkaConsumer(topic, **settings.kafka_python_config(), auto_offset_reset="earliest",
+                             enable_auto_commit=False, group_id=None, isolation_level=isolation,
+                             consumer_timeout_ms=500)
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and len(records) < expect:
+            for batch in consumer.poll(timeout_ms=300).values():
+                records.extend(batch)
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+    finally:
+        consumer.close()
+    return records
