@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
+from casehub.registry.exceptions import RegistryInvalid
 from casehub.registry.loader import load_registry
 from casehub.registry.model import Jurisdiction, Partner, PartnerKind, Subscription
 from casehub.registry.registry import Registry
@@ -117,3 +119,38 @@ def show_partner(org: str, as_json: bool) -> None:
         shared = [lao for lao in registry.responsible_units(tambon).laos if lao != partner.id]
         if partner.kind is PartnerKind.LAO and shared:
             click.echo(f"  tambon {tambon} shared with {', '.join(shared)}")
+
+
+@partners.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def check_registry(path: Path | None, as_json: bool) -> None:
+    """Validate a registry file (default: the configured one) before deploying it; exit 1 naming each wrong line."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if path is not None:
+        settings = settings.model_copy(update={"registry_path": path})
+    try:
+        registry = load_registry(settings)
+    except RegistryInvalid as exc:
+        if not as_json:
+            raise
+        problems = [{"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]
+        click.echo(json.dumps({"ok": False, "source": exc.source, "problems": problems}, ensure_ascii=False, indent=1))
+        raise SystemExit(1) from None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": True,
+                    "source": registry.source,
+                    "version": registry.version,
+                    "partners": len(registry),
+                    "digest": registry.digest,
+                }
+            )
+        )
+        return
+    click.echo(
+        f"ok: {registry.source}: version {registry.version}, {len(registry)} partners, sha256 {registry.digest[:12]}"
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from casehub.cli.main import cli
+from casehub.registry.loader import default_registry_path
 
 
 def run(*args: str):
@@ -47,3 +49,16 @@ def test_partners_show_an_unknown_org_fails_clearly() -> None:
     result = CliRunner().invoke(cli, ["partners", "show", "tc-999999"])
     assert result.exit_code != 0
     assert "unknown partner 'tc-999999'" in str(result.exception)
+
+
+def test_partners_check_accepts_the_default_and_names_the_wrong_line_of_a_bad_file(tmp_path) -> None:
+    assert run("partners", "check").stdout.startswith("ok: ")
+    source = Path(default_registry_path()).read_text(encoding="utf-8")
+    bad = tmp_path / "partners.yaml"
+    bad.write_text(source.replace("disclosure: pseudonymised", "disclosure: secret", 1), encoding="utf-8")
+    wrong_line = next(n for n, line in enumerate(bad.read_text().splitlines(), 1) if "disclosure: secret" in line)
+    result = CliRunner().invoke(cli, ["partners", "check", str(bad), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert [(p["line"], "'secret' is not one of" in p["message"]) for p in report["problems"]] == [(wrong_line, True)]
