@@ -107,6 +107,12 @@ class Pipeline:
         app.agent(self.intake, name="casehub.core")(self.core_agent)
         app.agent(self.cells_topic, name="casehub.aggregates")(self.aggregates_agent)
         app.timer(settings.escalation_check_seconds, name="casehub.sla")(self.check_deadlines)
+        app.on_rebalance_complete.connect(self._on_ready)  # type: ignore[arg-type]
+
+    async def _on_ready(self, sender: Any = None, **kwargs: Any) -> None:
+        """Tables recovered and partitions assigned: the worker processes records from now on."""
+        assigned = len(self.app.consumer.assignment())
+        log.info("worker ready", worker_id=self.app.conf.id, partitions=assigned)
 
     def internal_topics(self) -> list[Any]:
         """The topics this worker group declares for itself (besides table changelogs)."""

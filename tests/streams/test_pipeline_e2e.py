@@ -1,0 +1,194 @@
+"""End to end against the real broker: partners publish, a `casehub worker` subprocess routes, partners read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+from casehub.core import topics
+from casehub.schemas.codec import decode
+from casehub.streams.dlq import read_error
+from casehub.streams.keys import CASE_ID
+from tests.streams.conftest import Hub
+from tests.streams.harness import (
+    NEIGHBOUR_TAMBON,
+    TAMBON,
+    citizen_id,
+    follow_up,
+    header,
+    publish,
+    read_until,
+    report,
+    with_ids,
+)
+
+WAIT = 60.0
+
+
+def outbound_of(orgs: list[str]) -> list[str]:
+    return [topics.outbound(org) for org in orgs]
+
+
+def test_an_event_reaches_the_provincial_office_and_tambon_centre_and_no_one_else(hub: Hub) -> None:
+    event = report(category="elderly")  # only the province's office and the tambon's centre subscribe to it
+    publish(hub.settings, hub.lao, [event])
+
+    records = read_until(
+        hub.settings, outbound_of(hub.everyone),
+        done=lambda rs: len(with_ids(rs, {event.id})) >= 2, timeout=WAIT, settle=3.0,
+    )
+    mine = with_ids(records, {event.id})
+    assert sorted(r.topic for r in mine) == sorted([topics.outbound(f"tc-{TAMBON}"), topics.outbound("pso-84")])
+    delivered = decode(mine[0].value, mine[0].headers)
+    assert CASE_ID.match(delivered.event.case_id or "")
+    assert mine[0].key == delivered.event.case_id.encode()
+    assert delivered.source == topics.event_source(hub.lao)  # the topic's org, not what the partner claimed
+    assert delivered.event.location.province_name_en == "Surat Thani"
+    assert delivered.event.enrichment is not None
+    assert delivered.event.enrichment.provincial_office == "pso-84"
+    assert delivered.event.enrichment.tambon_centre == f"tc-{TAMBON}"
+    assert delivered.event.enrichment.laos == [hub.lao]
+    assert delivered.event.enrichment.assign_by is not None
+    assert f"tc-{NEIGHBOUR_TAMBON}" not in {r.topic.split(".")[1] for r in mine}
+
+    audit = read_until(hub.settings, [topics.HUB_AUDIT], done=lambda rs: len(_audits(rs, event.id)) >= 2,
+                       timeout=WAIT, settle=1.0)
+    assert sorted(a["recipient"] for a in _audits(audit, event.id)) == ["pso-84", f"tc-{TAMBON}"]
+    assert {a["lawful_basis"] for a in _audits(audit, event.id)} == {event.lawful_basis.basis}
+
+
+def _audits(records: list, event_id: str) -> list[dict]:
+    found = [json.loads(r.value) for r in records]
+    return [a for a in found if a["event_id"] == event_id]
+
+
+def test_an_ngo_receives_a_pseudonymised_record_without_identifiers_or_free_text(hub: Hub) -> None:
+    cid = citizen_id()
+    event = report(cid=cid, birth=date(2014, 6, 3), summary="เด็กถูกทิ้งไว้ลำพังที่บ้านเลขที่ 99 ซอยลับ",
+                   reporter_phone="0812345678")
+    event = event.model_copy(update={"subject": event.subject.model_copy(
+        update={"given_name": "สมหญิง", "family_name": "ใจดีมาก", "phone": "0899999999"})})
+    publish(hub.settings, hub.lao, [event])
+
+    records = read_until(hub.settings, [topics.outbound(hub.ngo)],
+                         done=lambda rs: bool(with_ids(rs, {event.id})), timeout=WAIT)
+    (record,) = with_ids(records, {event.id})
+    raw = record.value + b"".join(k.encode() + v for k, v in record.headers)
+    for secret in (cid, "สมหญิง", "ใจดีมาก", "ซอยลับ", "0812345678", "0899999999", "2014-06-03"):
+        assert secret.encode() not in raw, secret
+    assert hashlib.sha256(cid.encode()).hexdigest()[:16].encode() not in raw  # not a plain hash either
+    assert header(record, "ce_casehubdisclosure") == b"pseudonymised"
+    seen = decode(record.value, record.headers).event
+    assert seen.subject_token and len(seen.subject_token) == 32
+    assert seen.subject.birth_date == date(2014, 1, 1)
+    assert seen.location.tambon_code is None and seen.location.amphoe_code == TAMBON[:4]
+    assert seen.summary is None and seen.subject.citizen_id is None
+    assert seen.enrichment is not None and seen.enrichment.tambon_centre is None and seen.enrichment.age_years is None
+
+    full = read_until(hub.settings, [topics.outbound("pso-84")], done=lambda rs: bool(with_ids(rs, {event.id})),
+                      timeout=WAIT)
+    (office_copy,) = with_ids(full, {event.id})
+    assert decode(office_copy.value, office_copy.headers).event.subject.citizen_id == cid  # full disclosure
+
+
+def test_a_partner_retry_is_delivered_once(hub: Hub) -> None:
+    event = report(category="elderly")
+    publish(hub.settings, hub.lao, [event], key=b"first-try")
+    publish(hub.settings, hub.lao, [event], key=b"second-try", structured=True)  # same (source, id), other mode
+
+    records = read_until(hub.settings, [topics.outbound("pso-84"), topics.CASES_EVENTS],
+                         done=lambda rs: len(with_ids(rs, {event.id})) >= 2, timeout=WAIT, settle=4.0)
+    mine = with_ids(records, {event.id})
+    assert sorted(r.topic for r in mine) == [topics.CASES_EVENTS, topics.outbound("pso-84")]
+
+
+def test_a_hotline_and_an_lao_report_of_one_child_carry_one_case_id_everywhere(hub: Hub) -> None:
+    cid = citizen_id()
+    by_hotline = report(cid=cid)
+    by_lao = report(cid=cid, channel="lao", reporter_type="official")
+    publish(hub.settings, "hotline-1300", [by_hotline])
+    publish(hub.settings, hub.lao, [by_lao])
+
+    receivers = ["hotline-1300", "pso-84", f"tc-{TAMBON}", hub.lao, hub.ngo]
+    ids = {by_hotline.id, by_lao.id}
+
+    def complete(records: list) -> bool:
+        reports = with_ids(records, ids)
+        linked = [r for r in records if header(r, "ce_type") == b"case.linked" and _links(r, ids)]
+        return len(reports) >= 2 * len(receivers) and len(linked) >= len(receivers)
+
+    records = read_until(hub.settings, outbound_of(receivers), done=complete, timeout=WAIT, settle=2.0)
+    reports = with_ids(records, ids)
+    linked = [r for r in records if header(r, "ce_type") == b"case.linked" and _links(r, ids)]
+    assert len(reports) == 2 * len(receivers)
+    assert len(linked) == len(receivers)
+    case_ids = {header(r, "ce_subject") for r in reports + linked} | {r.key for r in reports + linked}
+    assert len(case_ids) == 1, case_ids
+    assert {r.topic for r in reports} == set(outbound_of(receivers))
+
+
+def _links(record: object, ids: set[str]) -> bool:
+    event = decode(record.value, record.headers).event  # type: ignore[attr-defined]
+    return getattr(event, "linked_event_id", None) in ids
+
+
+def test_a_malformed_record_goes_to_the_dlq_unchanged_and_the_partition_keeps_flowing(hub: Hub) -> None:
+    poison_headers = [("content-type", b"application/avro"), ("ce_specversion", b"1.0"), ("ce_id", b"poison-1"),
+                      ("ce_type", b"case.reported"), ("ce_source", b"/x"),
+                      ("ce_dataschema", b"urn:casehub:schema:case.reported:v3"), ("trace", b"abc")]
+    poison_value = b"\x00\x01 definitely not avro " + citizen_id().encode()
+    good = report(category="elderly")
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(**hub.settings.kafka_python_config(), acks="all")
+    try:
+        producer.send(topics.inbound(hub.lao), key=b"poison-key", value=poison_value, headers=poison_headers).get(30)
+    finally:
+        producer.close(timeout=10)
+    publish(hub.settings, hub.lao, [good])
+
+    dlq = read_until(hub.settings, [topics.HUB_DLQ], done=lambda rs: any(r.value == poison_value for r in rs),
+                     timeout=WAIT)
+    (dead,) = [r for r in dlq if r.value == poison_value]
+    assert dead.key == b"poison-key"
+    assert dead.headers[: len(poison_headers)] == poison_headers
+    error = read_error(dead.headers)
+    assert error["stage"] == "validate"
+    assert "not a case.reported" in error["reason"] or "decode" in error["reason"]
+    assert error["topic"] == topics.inbound(hub.lao)
+    assert error["exception"] == "DecodeError" and error["attempts"] == "1"
+    assert int(error["offset"]) >= 0 and error["partition"] == "0"
+
+    flowed = read_until(hub.settings, [topics.outbound("pso-84")], done=lambda rs: bool(with_ids(rs, {good.id})),
+                        timeout=WAIT)
+    assert with_ids(flowed, {good.id})
+
+
+def test_an_event_about_an_unknown_case_is_dead_lettered_by_the_core_stage(hub: Hub) -> None:
+    stray = follow_up("case.assigned", case_id="CASE-20260101-AB12345678", to_unit="pso-84")
+    publish(hub.settings, hub.lao, [stray])
+    dlq = read_until(hub.settings, [topics.HUB_DLQ], done=lambda rs: bool(with_ids(rs, {stray.id})), timeout=WAIT)
+    (dead,) = with_ids(dlq, {stray.id})
+    assert read_error(dead.headers)["stage"] == "dedupe"
+    assert "no case" in read_error(dead.headers)["reason"]
+    assert not any(k.startswith("hub.origin.") for k, _ in dead.headers)
+
+
+def test_a_high_risk_case_not_assigned_in_time_is_escalated_to_the_provincial_office(hub: Hub) -> None:
+    event = report(category="family_violence")  # high risk; the test hub gives 4 s to assign
+    publish(hub.settings, hub.lao, [event])
+    records = read_until(
+        hub.settings, [topics.outbound("pso-84")],
+        done=lambda rs: bool(_escalations(rs, with_ids(rs, {event.id}))), timeout=WAIT,
+    )
+    (delivered,) = with_ids(records, {event.id})
+    (escalated,) = _escalations(records, [delivered])
+    body = decode(escalated.value, escalated.headers)
+    assert body.event.escalated_to == "pso-84" and body.event.missed_action == "assignment"
+    assert body.source == "/hub"
+
+
+def _escalations(records: list, reports: list) -> list:
+    case_ids = {r.key for r in reports}
+    return [r for r in records if header(r, "ce_type") == b"case.escalated" and r.key in case_ids]
