@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     gateway_port: int = 8080
     gateway_rate_per_minute: int = 600
 
+    # webhook delivery (casehub webhooks)
+    webhook_group_id: str = Field(default="casehub-webhooks", description="Consumer group of the webhook dispatcher")
+    webhook_secrets_path: Path | None = Field(default=None, description="Signing secrets; unset = <home>/webhooks/secrets.json")
+    webhook_timeout_seconds: float = Field(default=10.0, description="One POST's connect + read timeout")
+    webhook_max_attempts: int = Field(default=8, ge=1, description="Attempts before an event is dead-lettered")
+    webhook_backoff_initial_seconds: float = Field(default=1.0, ge=0, description="Backoff cap of the first retry")
+    webhook_backoff_max_seconds: float = Field(default=300.0, ge=0, description="Largest wait between attempts (and Retry-After)")
+    webhook_max_in_flight: int = Field(default=256, ge=1, description="Events read but not yet delivered or dead-lettered")
+
     def bootstrap_servers(self) -> str:
         """The bootstrap address: CASEHUB_KAFKA_BOOTSTRAP, else the running local cluster, else its default port."""
         if self.kafka_bootstrap:
