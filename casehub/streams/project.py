@@ -96,15 +96,22 @@ def project_full(event: CaseEvent, *, may_see: set[str]) -> Projection:
     return Projection(event, ())
 
 
+def pseudonymise_fields(data: dict[str, Any], event_type: str) -> list[str]:
+    """Apply the pseudonymised rules in place to event-shaped ``data`` (an event's Avro dict, or the gateway's
+    case view shaped like its envelope); returns the withheld paths."""
+    withheld: list[str] = []
+    for marking in field_markings(event_type):
+        if marking.sensitivity or marking.pii in ("direct", "free_text"):
+            _remove(data, event_type, marking, withheld)
+        elif marking.pii == "quasi":
+            _generalise(data, marking, withheld)
+    return withheld
+
+
 def project_pseudonymised(event: CaseEvent) -> Projection:
     """The keyed token and generalised quasi identifiers; no identifiers, free text or sensitive data."""
     data = event.to_avro()
-    withheld: list[str] = []
-    for marking in field_markings(event.type):
-        if marking.sensitivity or marking.pii in ("direct", "free_text"):
-            _remove(data, event.type, marking, withheld)
-        elif marking.pii == "quasi":
-            _generalise(data, marking, withheld)
+    withheld = pseudonymise_fields(data, event.type)
     data["sensitivity"] = []
     if data["lawful_basis"].get("sensitive_basis") is not None:
         data["lawful_basis"]["sensitive_basis"] = None
