@@ -137,10 +137,10 @@ class LocalCluster:
         classpath = f"{libs}/*"
         self._prepare_files()
         self._format(java, classpath)
-        pids = {node.node_id: self._start_node(java, classpath, node) for node in self.nodes}
-        self._write_state(pids)
+        procs = {node.node_id: self._start_node(java, classpath, node) for node in self.nodes}
+        self._write_state({node_id: proc.pid for node_id, proc in procs.items()})
         try:
-            self._wait_ready(timeout)
+            self._wait_ready(procs, timeout)
         except StartFailed:
             self.down()
             raise
@@ -177,7 +177,7 @@ class LocalCluster:
             if proc.returncode != 0:
                 raise StartFailed(f"formatting KRaft storage failed: {out.strip().splitlines()[-1:]}", hint=f"see {self.home}")
 
-    def _start_node(self, java: str, classpath: str, node: NodeSpec) -> int:
+    def _start_node(self, java: str, classpath: str, node: NodeSpec) -> subprocess.Popen[bytes]:
         out = (node.log_dir / "server.log").open("ab")
         proc = subprocess.Popen(
             [java, f"-Xmx{self.settings.broker_heap}", f"-Xms{self.settings.broker_heap}", "-XX:+UseG1GC",
@@ -186,15 +186,16 @@ class LocalCluster:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         out.close()
-        return proc.pid
+        return proc
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, procs: dict[int, subprocess.Popen[bytes]], timeout: float) -> None:
+        # our own children: poll() is exact, whereas /proc/<pid>/cmdline is briefly empty while the java launcher starts
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            dead = [n for n in self.status() if not n.alive]
+            dead = [node_id for node_id, proc in procs.items() if proc.poll() is not None]
             if dead:
-                tail = _tail(self.home / "logs" / f"node-{dead[0].node_id}" / "server.log")
-                raise StartFailed(f"node {dead[0].node_id} exited during start: {tail}", hint=f"see {self.logs_dir}")
+                tail = _tail(self.home / "logs" / f"node-{dead[0]}" / "server.log")
+                raise StartFailed(f"node {dead[0]} exited during start: {tail}", hint=f"see {self.logs_dir}")
             if self._answers(timeout=5):
                 return
             time.sleep(0.5)
