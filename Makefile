@@ -23,8 +23,7 @@ demo: install
 	bash scripts/demo.sh
 
 demo-down: install
-	-$(CASEHUB) demo down
-	$(CASEHUB) broker down
+	bash scripts/demo.sh down
 
 test: install
 	CASEHUB_HOME=$(TEST_HOME) CASEHUB_BROKER_PORT=$(TEST_PORT) bash scripts/test.sh
