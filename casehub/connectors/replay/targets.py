@@ -1,0 +1,206 @@
+"""Where replayed records go: a partner's outbound (re-projected), the pipeline's inbound (a re-run), or a file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from casehub.connectors.replay.selection import Candidate
+from casehub.core import topics
+from casehub.ops.exceptions import BadSelection
+from casehub.ops.records import view
+from casehub.registry import Disclosure, Registry
+from casehub.schemas.codec import encode_binary
+from casehub.streams import audit, project, route
+from casehub.streams.core import DISCLOSURE_HEADER
+from casehub.streams.dedupe import HUB_SOURCE
+from casehub.streams.state import CaseState
+
+Headers = list[tuple[str, bytes]]
+REPLAY_PREFIX = "hub.replay."
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """One record a replay produces."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers
+
+
+@dataclass
+class Outcome:
+    """What a target makes of one record: records to produce, or why it is skipped."""
+
+    event_type: str
+    outputs: list[Out] = field(default_factory=list)
+    skipped: str | None = None
+
+
+class Target(Protocol):
+    kind: str
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def take(self, candidate: Candidate, provenance: Headers, *, dry_run: bool) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+def without_provenance(headers: Headers) -> Headers:
+    """A record's headers without an earlier replay's provenance (a replay of a replay names the latest)."""
+    return [(k, v) for k, v in headers if not k.startswith(REPLAY_PREFIX)]
+
+
+def _type_of(candidate: Candidate) -> str:
+    return candidate.event_type() or "(undecodable)"
+
+
+class PartnerTarget:
+    """Re-projects canonical events for one partner as the registry says NOW: its subscription and jurisdiction
+    select the events, its disclosure level shapes them; each delivery is written to ``hub.audit`` like the
+    pipeline's. ``states`` are the current case states that grant this partner more (case owner, consent)."""
+
+    kind = "partner"
+
+    def __init__(self, registry: Registry, org: str, states: dict[str, CaseState], replay_id: str) -> None:
+        self.registry = registry
+        self.partner = registry.get(org)
+        if self.partner.disclosure is Disclosure.AGGREGATE:
+            raise BadSelection(f"{org} is an aggregate-level partner: it receives counts on stats.aggregates, not events")
+        self.states = states
+        self.replay_id = replay_id
+        self.topic = topics.outbound(org)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "partner": self.partner.id, "topic": self.topic,
+                "disclosure": self.partner.disclosure.value, "registry_version": self.registry.version}
+
+    def take(self, candidate: Candidate, provenance: Headers, *, dry_run: bool) -> Outcome:
+        decoded = candidate.decoded()
+        if decoded is None:
+            return Outcome(_type_of(candidate), skipped="undecodable")
+        event, source = decoded.event, decoded.source
+        if not event.case_id:
+            return Outcome(event.type, skipped="not canonical (no case id)")
+        deliveries, withheld = route.route(event, registry=self.registry, state=self.states.get(event.case_id))
+        now = datetime.now(UTC)
+        refused = next((w for w in withheld if w.partner.id == self.partner.id), None)
+        if refused is not None:
+            outputs = [] if dry_run else [self._audit(event, source, "withheld", None, (), now, refused.reason)]
+            return Outcome(event.type, outputs, skipped="withheld: " + refused.reason)
+        delivery = next((d for d in deliveries if d.partner.id == self.partner.id), None)
+        if delivery is None:
+            return Outcome(event.type, skipped="not selected (subscription/jurisdiction)")
+        if dry_run:
+            return Outcome(event.type)
+        if delivery.disclosure == Disclosure.PSEUDONYMISED.value:
+            projection = project.project_pseudonymised(event)
+        else:
+            projection = project.project_full(event, may_see=set(delivery.may_see))
+        wire = encode_binary(projection.event, source=source)
+        headers = [*wire.headers, (DISCLOSURE_HEADER, delivery.disclosure.encode()), *provenance]
+        key = event.case_id.encode()
+        return Outcome(event.type, [
+            Out(self.topic, key, wire.value, headers),
+            self._audit(event, source, "delivered", self.topic, projection.withheld, now, None),
+        ])
+
+    def _audit(self, event: Any, source: str, decision: str, topic: str | None, withheld_fields: tuple[str, ...],
+               now: datetime, reason: str | None) -> Out:
+        value = audit.audit_record(
+            event, recipient=self.partner.id, disclosure=self.partner.disclosure.value, source=source, topic=topic,
+            withheld_fields=withheld_fields, decision=decision, reason=reason, now=now,
+        )
+        document = json.loads(value)
+        document["replay_id"] = self.replay_id
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = [("content-type", audit.AUDIT_CONTENT_TYPE), (REPLAY_PREFIX + "id", self.replay_id.encode())]
+        return Out(topics.HUB_AUDIT, (event.case_id or "").encode(), body, headers)
+
+    def close(self) -> None:
+        return None
+
+
+class PipelineTarget:
+    """Back into ``partner.<org>.inbound`` for a re-run, keeping each event's (source, id): the pipeline's exact
+    dedupe then drops every event it already accepted, so a re-run (or two) delivers only what was missing.
+
+    From an inbound topic the record goes back unchanged. From ``cases.events`` the org comes from ``ce_source``;
+    a ``case.reported`` loses the case id the hub gave it (partners may not set one; dedupe finds the case);
+    hub-written events (``case.linked``, ``case.escalated``) are skipped: the pipeline makes them again."""
+
+    kind = "pipeline"
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "topics": "partner.<org>.inbound of each event's source"}
+
+    def take(self, candidate: Candidate, provenance: Headers, *, dry_run: bool) -> Outcome:
+        record = candidate.record
+        headers = [*without_provenance(candidate.headers), *provenance]
+        org = topics.org_of_inbound(record.topic)
+        if org is not None:
+            outcome = Outcome(_type_of(candidate))
+            if org not in self.registry:
+                outcome.skipped = "partner no longer in the registry"
+            elif not dry_run:
+                outcome.outputs.append(Out(topics.inbound(org), record.key, record.value, headers))
+            return outcome
+        decoded = candidate.decoded()
+        if decoded is None:
+            return Outcome(_type_of(candidate), skipped="undecodable")
+        event, source = decoded.event, decoded.source
+        if source == HUB_SOURCE:
+            return Outcome(event.type, skipped="hub-written (the pipeline makes it again)")
+        org = source.removeprefix("/partners/")
+        if source == org or org not in self.registry:
+            return Outcome(event.type, skipped="source is not a partner in the registry")
+        if dry_run:
+            return Outcome(event.type)
+        if event.type == "case.reported" and event.case_id:
+            stripped = event.model_copy(update={"case_id": None, "subject_token": None, "enrichment": None})
+            wire = encode_binary(stripped, source=source)
+            headers = [*without_provenance(wire.headers), *provenance]
+            return Outcome(event.type, [Out(topics.inbound(org), record.key, wire.value, headers)])
+        return Outcome(event.type, [Out(topics.inbound(org), record.key, record.value, headers)])
+
+    def close(self) -> None:
+        return None
+
+
+class FileTarget:
+    """JSON lines: coordinates, key, headers and the decoded event (or the raw value in base64)."""
+
+    kind = "file"
+
+    def __init__(self, path: Path, replay_id: str) -> None:
+        self.path = path
+        self.replay_id = replay_id
+        self._file: IO[str] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": str(self.path)}
+
+    def take(self, candidate: Candidate, provenance: Headers, *, dry_run: bool) -> Outcome:
+        outcome = Outcome(_type_of(candidate))
+        if dry_run:
+            return outcome
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("w", encoding="utf-8")
+        line = view(candidate.record).as_dict()
+        line["replay_id"] = self.replay_id
+        self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        return outcome
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()

@@ -1,0 +1,43 @@
+"""Operator actions (replays, re-drives) in the disclosure log ``hub.audit``: who did what, over which range, to where."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from casehub.core import topics
+
+AUDIT_CONTENT_TYPE = b"application/json"
+ACTION_HEADER = "hub.audit.action"
+
+
+def operator_name(given: str | None = None) -> str:
+    """The operator: what they said (``--operator``), else ``<login>@<host>``."""
+    if given:
+        return given
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return f"{login}@{socket.gethostname()}"
+
+
+def new_id(prefix: str) -> str:
+    """``rp-20261129T001500-1a2b3c`` style ids: sortable by time, unique by the random tail."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def action_record(action: str, action_id: str, *, operator: str, **fields: Any) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
+    """The ``hub.audit`` record (topic, key, value, headers) of one operator action."""
+    document = {"action": action, "id": action_id, "operator": operator, "at": now_text(), **fields}
+    value = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    headers = [("content-type", AUDIT_CONTENT_TYPE), (ACTION_HEADER, action.encode())]
+    return topics.HUB_AUDIT, f"{action}:{action_id}".encode(), value, headers

@@ -1,0 +1,1 @@
+"""Tests of casehub replay against the real broker."""
