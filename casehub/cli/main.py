@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "schemas": "casehub.schemas.cli:schemas",
     "replay": "casehub.connectors.replay.cli:replay",
     "topics": "casehub.ops.cli:topics",
+    "webhooks": "casehub.connectors.webhooks.cli:webhooks",
     "worker": "casehub.streams.cli:worker",
 }
 

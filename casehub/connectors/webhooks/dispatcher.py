@@ -1,0 +1,230 @@
+"""The webhook dispatcher: outbound events POSTed to partners' URLs, signed, per-case in order, retried, dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from pydantic import SecretStr
+
+from casehub.connectors.webhooks import records
+from casehub.connectors.webhooks.attempt import post
+from casehub.connectors.webhooks.backoff import retry_delay
+from casehub.connectors.webhooks.exceptions import WebhookConfigError
+from casehub.connectors.webhooks.lanes import Lanes, Record
+from casehub.connectors.webhooks.secrets import SecretStore
+from casehub.connectors.webhooks.signing import message_id, signed_headers
+from casehub.core import topics
+from casehub.core.errors import wrap_kafka_error
+from casehub.core.logging import get_logger
+from casehub.core.settings import Settings
+from casehub.registry import Registry
+from casehub.schemas.codec import decode
+from casehub.schemas.exceptions import DecodeError
+
+log = get_logger(__name__)
+POLL_MS = 200
+
+
+@dataclass(frozen=True)
+class Target:
+    """A partner the dispatcher delivers to: its outbound topic, URL and signing secret."""
+
+    org: str
+    topic: str
+    url: str
+    secret: SecretStr
+
+
+def targets_of(registry: Registry, store: SecretStore, orgs: Iterable[str] | None = None) -> list[Target]:
+    """Partners registered with a webhook URL and a secret (``orgs`` narrows them; each named one must qualify)."""
+    wanted = set(orgs or ())
+    chosen: list[Target] = []
+    for org in sorted(wanted) if wanted else sorted(registry.partners):
+        partner = registry.get(org)
+        if partner.webhook_url is None:
+            if wanted:
+                raise WebhookConfigError(f"{org} has no webhook_url in the registry")
+            continue
+        secret = store.get(org)
+        if secret is None:
+            if wanted:
+                raise WebhookConfigError(f"{org} has no webhook secret", hint=f"issue one: casehub webhooks secret {org}")
+            log.warning("webhook partner skipped: no secret issued", partner=org)
+            continue
+        chosen.append(Target(org, topics.outbound(org), partner.webhook_url, secret))
+    if not chosen:
+        raise WebhookConfigError("no partner to deliver webhooks to",
+                                 hint="set webhook_url in the registry and run `casehub webhooks secret ORG`")
+    return chosen
+
+
+class Dispatcher:
+    """Consumes the targets' outbound topics in one consumer group and delivers every event.
+
+    Offsets are committed only up to the first event not yet delivered or dead-lettered, so a restart
+    (or another member taking a partition) resumes there; receivers drop repeats by ``webhook-id``.
+    """
+
+    def __init__(self, settings: Settings, targets: list[Target], *, rng: random.Random | None = None) -> None:
+        self.settings = settings
+        self.targets = {t.topic: t for t in targets}
+        self._rng = rng or random.Random()
+        self._consumer = AIOKafkaConsumer(
+            **settings.aiokafka_config(),
+            client_id="casehub-webhooks",
+            group_id=settings.webhook_group_id,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+        )
+        self._producer = AIOKafkaProducer(
+            **settings.aiokafka_config(), client_id="casehub-webhooks", acks="all", enable_idempotence=True
+        )
+        self._http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+        self._lanes = Lanes(self._deliver, self._fail)
+        self._failure: BaseException | None = None
+        self._stopping = asyncio.Event()
+        self._paused = False
+
+    async def start(self) -> None:
+        """Connect, join the group and subscribe to the targets' outbound topics."""
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+        except KafkaError as exc:
+            await self._close()
+            raise wrap_kafka_error(exc, "start of the webhook dispatcher") from exc
+        self._consumer.subscribe(sorted(self.targets), listener=_Rebalance(self))
+        log.info("webhook dispatcher started", partners=sorted(t.org for t in self.targets.values()))
+
+    def stop(self) -> None:
+        """Ask ``run`` to finish: lanes are cancelled and what is finished is committed."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Read, dispatch and commit until ``stop()``; a Kafka failure writing audit or dead letters ends it with TransportError."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    batches = await self._consumer.getmany(timeout_ms=POLL_MS)
+                except KafkaError as exc:
+                    raise wrap_kafka_error(exc, "read of the outbound topics") from exc
+                for batch in batches.values():
+                    for record in batch:
+                        self._lanes.submit(record)
+                self._apply_backpressure()
+                await self._commit()
+                if self._failure is not None:
+                    raise self._failure
+        finally:
+            await self._lanes.cancel()
+            await self._commit(quiet=True)
+            await self._close()
+
+    async def _close(self) -> None:
+        await self._consumer.stop()
+        await self._producer.stop()
+        await self._http.aclose()
+
+    def _fail(self, error: BaseException) -> None:
+        self._failure = error
+        self._stopping.set()
+
+    def _apply_backpressure(self) -> None:
+        if self._lanes.in_flight >= self.settings.webhook_max_in_flight:
+            self._consumer.pause(*self._consumer.assignment())  # every pass: partitions may have been reassigned
+            self._paused = True
+        elif self._paused:
+            self._consumer.resume(*self._consumer.assignment())
+            self._paused = False
+
+    async def _commit(self, partitions: set[TopicPartition] | None = None, *, quiet: bool = False) -> None:
+        points = self._lanes.commit_points(partitions)
+        if not points:
+            return
+        try:
+            await self._consumer.commit(points)
+        except (CommitFailedError, KafkaError) as exc:
+            if quiet or isinstance(exc, CommitFailedError):  # a rebalance: the next owner re-delivers from the last commit
+                log.warning("webhook commit failed", exception=type(exc).__name__, error=str(exc))
+                return
+            raise wrap_kafka_error(exc, "commit of webhook progress") from exc
+        self._lanes.committed(points)
+
+    async def revoke(self, partitions: set[TopicPartition]) -> None:
+        """Partitions leave this member: stop their lanes, commit what finished, forget them."""
+        await self._lanes.cancel(partitions)
+        await self._commit(partitions, quiet=True)
+        self._lanes.forget(partitions)
+
+    async def _deliver(self, record: Record) -> None:
+        """Deliver one record (all attempts), or dead-letter it; returns once it is one or the other."""
+        target = self.targets[record.topic]
+        bound = log.bind(partner=target.org, topic=record.topic, partition=record.partition, offset=record.offset)
+        try:
+            decoded = decode(record.value, record.headers)
+        except DecodeError as exc:
+            await self._dead_letter(record, reason=exc.message, exception=type(exc).__name__, attempts=0)
+            bound.error("undecodable outbound record dead-lettered", reason=exc.message)
+            return
+        body = records.body(decoded)
+        webhook_id = message_id(decoded.source, decoded.event.id)
+        bound = bound.bind(event_id=decoded.event.id, case_id=decoded.event.case_id)
+        limit = self.settings.webhook_max_attempts
+        for number in range(1, limit + 1):
+            signed = signed_headers(target.secret.get_secret_value(), webhook_id, int(time.time()), body)
+            attempt = await post(self._http, target.url, body, signed)
+            retry_in = None
+            if attempt.verdict == "retry" and number < limit:
+                retry_in = retry_delay(number, initial=self.settings.webhook_backoff_initial_seconds,
+                                       cap=self.settings.webhook_backoff_max_seconds,
+                                       retry_after=attempt.retry_after, rng=self._rng)
+            audit = records.attempt_record(
+                decoded, recipient=target.org, topic=record.topic, url=target.url, message_id=webhook_id,
+                number=number, max_attempts=limit, attempt=attempt, retry_in=retry_in, now=datetime.now(UTC),
+            )
+            await self._send(records.AUDIT_TOPIC, (decoded.event.case_id or "").encode(), audit, records.AUDIT_HEADERS)
+            if attempt.verdict == "delivered":
+                bound.info("webhook delivered", attempt=number, status=attempt.status, latency_ms=attempt.latency_ms)
+                return
+            if retry_in is None:
+                reason = f"{attempt.error} after {number} attempt(s) to {records.safe_url(target.url)}"
+                exception = "WebhookRejected" if attempt.verdict == "permanent" else "WebhookRetriesExhausted"
+                await self._dead_letter(record, reason=reason, exception=exception, attempts=number)
+                bound.warning("webhook dead-lettered", attempt=number, status=attempt.status, reason=attempt.error)
+                return
+            bound.info("webhook attempt failed; retrying", attempt=number, status=attempt.status,
+                       error=attempt.error, retry_in_s=round(retry_in, 3))
+            await asyncio.sleep(retry_in)
+
+    async def _dead_letter(self, record: Record, *, reason: str, exception: str, attempts: int) -> None:
+        key, value, headers = records.dead_letter(record, reason=reason, exception=exception, attempts=attempts)
+        await self._send(records.DLQ_TOPIC, key, value, headers)
+
+    async def _send(self, topic: str, key: bytes | None, value: bytes | None, headers: Any) -> None:
+        try:
+            await self._producer.send_and_wait(topic, key=key, value=value, headers=headers)
+        except KafkaError as exc:
+            raise wrap_kafka_error(exc, f"write to {topic}") from exc
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits finished work of partitions before another member takes them."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self.dispatcher.revoke(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("webhook partitions assigned", partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
