@@ -48,9 +48,22 @@ def error_headers(origin: Origin, *, stage: str, reason: str, exception: str, at
     ]
 
 
+def previous_attempts(headers: Sequence[tuple[str, bytes]]) -> int:
+    """How often the record failed before: the ``hub.error.attempts`` an operator's re-drive left on it, else 0."""
+    raw = next((v for k, v in headers if k == f"{HEADER_PREFIX}attempts"), None)
+    try:
+        return int(raw) if raw else 0
+    except ValueError:
+        return 0
+
+
 def dead_letter_headers(origin: Origin, **error: object) -> list[tuple[str, bytes]]:
-    """The record's own headers, untouched, followed by the ``hub.error.*`` context headers."""
+    """The record's own headers, untouched, followed by the ``hub.error.*`` context headers.
+
+    A re-driven record that fails again comes back with its attempt count raised.
+    """
     kept = [(k, v) for k, v in origin.headers if not k.startswith(HEADER_PREFIX)]
+    error.setdefault("attempts", previous_attempts(origin.headers) + 1)
     return kept + error_headers(origin, **error)  # type: ignore[arg-type]
 
 
