@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "broker": "casehub.broker.cli:broker",
     "partners": "casehub.registry.cli:partners",
     "schemas": "casehub.schemas.cli:schemas",
+    "simulate": "casehub.connectors.simulator.cli:simulate",
     "replay": "casehub.connectors.replay.cli:replay",
     "topics": "casehub.ops.cli:topics",
     "webhooks": "casehub.connectors.webhooks.cli:webhooks",

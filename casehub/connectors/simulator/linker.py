@@ -1,0 +1,86 @@
+"""Learns the case ids the hub assigns to simulated reports, by reading them back from ``cases.events``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from casehub.connectors.simulator.exceptions import SimulatorSendError
+from casehub.core import topics
+from casehub.core.logging import get_logger
+from casehub.core.settings import Settings
+
+log = get_logger(__name__)
+
+
+class CaseLinker:
+    """Maps the simulator's stand-in case ids to the hub's, as partners learn them: from the hub's own stream.
+
+    Open it before the first report is written (it reads ``cases.events`` from its end at that moment).
+    A report the hub accepted appears there as ``case.reported`` with the partner's ``ce_source`` and ``ce_id``
+    and the assigned case id in ``ce_subject``.
+    """
+
+    def __init__(self, settings: Settings, *, timeout: float = 30.0, topic: str = topics.CASES_EVENTS) -> None:
+        self.timeout = timeout
+        self._expected: dict[str, tuple[str, str]] = {}
+        self._assigned: dict[tuple[str, str], str] = {}
+        self._given_up: set[str] = set()
+        try:
+            self._consumer = KafkaConsumer(**settings.kafka_python_config(), client_id="casehub-simulator-linker",
+                                           group_id=None, enable_auto_commit=False, isolation_level="read_committed")
+            partitions = self._consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                raise SimulatorSendError(f"topic {topic} does not exist", hint="run `casehub topics apply` first")
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            self._consumer.assign(assigned)
+            self._consumer.seek_to_end(*assigned)
+            for partition in assigned:  # resolve the end offsets now, before any report is written
+                self._consumer.position(partition)
+        except KafkaError as exc:
+            raise SimulatorSendError(f"cannot read {topic}: {type(exc).__name__}: {exc}") from exc
+
+    def expect(self, case_ref: str, inbound_topic: str, report_id: str) -> None:
+        """Case ``case_ref`` was reported by the owner of ``inbound_topic`` with event id ``report_id``."""
+        org = topics.org_of_inbound(inbound_topic) or ""
+        self._expected[case_ref] = (topics.event_source(org), report_id)
+
+    def case_id(self, case_ref: str, *, before_waiting: Callable[[], None] | None = None) -> str | None:
+        """The hub's case id for ``case_ref``: waits up to ``timeout`` for the hub to process its report, else None."""
+        key = self._expected.get(case_ref)
+        if key is None or case_ref in self._given_up:
+            return None
+        if key in self._assigned:
+            return self._assigned[key]
+        if before_waiting is not None:
+            before_waiting()
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            self._read(timeout_ms=200)
+            if key in self._assigned:
+                return self._assigned[key]
+        self._given_up.add(case_ref)
+        log.warning("the hub did not open the simulated case in time", case_ref=case_ref, event_id=key[1],
+                    timeout_seconds=self.timeout)
+        return None
+
+    def _read(self, *, timeout_ms: int) -> None:
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms)
+        except KafkaError as exc:
+            raise SimulatorSendError(f"reading {topics.CASES_EVENTS} failed: {type(exc).__name__}: {exc}") from exc
+        for records in batches.values():
+            for record in records:
+                headers = {name: value for name, value in record.headers or ()}
+                if headers.get("ce_type") != b"case.reported" or not headers.get("ce_subject"):
+                    continue
+                source = headers.get("ce_source", b"").decode()
+                event_id = headers.get("ce_id", b"").decode()
+                self._assigned[(source, event_id)] = headers["ce_subject"].decode()
+
+    def close(self) -> None:
+        """Stop reading."""
+        self._consumer.close()
