@@ -13,6 +13,9 @@ from casehub.core.errors import HubError
 # verb -> "module:attribute"; each module owns its verb and imports its heavy dependencies itself
 COMMANDS: dict[str, str] = {
     "broker": "casehub.broker.cli:broker",
+    "gateway": "casehub.connectors.gateway.cli:gateway",
+    "import": "casehub.connectors.csv_import.cli:import_csv",
+    "dlq": "casehub.ops.dlq_cli:dlq",
     "partners": "casehub.registry.cli:partners",
     "schemas": "casehub.schemas.cli:schemas",
     "simulate": "casehub.connectors.simulator.cli:simulate",
