@@ -90,6 +90,7 @@ class CaseBuilder:
         reported_at: datetime,
         *,
         citizen_id_known: bool | None = None,
+        hotline_or_local: bool = False,
     ) -> None:
         self.rng = rng
         self.registry = registry
@@ -108,7 +109,7 @@ class CaseBuilder:
         self.sensitive_basis: str | None = None
         on = reported_at.astimezone(THAILAND).date()
         self.person = self._person(on, citizen_id_known)
-        self.channel, self.reporter = self._reporting_org()
+        self.channel, self.reporter = self._reporting_org(hotline_or_local)
         self.case = Case(case_ref(rng, reported_at), self.category, self.target_group, self.person, location,
                          self.risk, self.reporter, self.channel)
 
@@ -123,7 +124,9 @@ class CaseBuilder:
         return person(rng, target_group=group, on=on, amphoe_code=self.location.place.amphoe_code, sex=sex, ages=ages,
                       migrant=migrant, id_known=id_known)
 
-    def _reporting_org(self) -> tuple[str, str]:
+    def _reporting_org(self, hotline_or_local: bool) -> tuple[str, str]:
+        """Who reports: the hotline, the tambon centre, an LAO, a hospital's OSCC (only the first three when the
+        case is to be reported twice, by the hotline and a local unit)."""
         options: list[tuple[tuple[str, str], int]] = []
         if "hotline-1300" in self.registry:
             options += [(("phone_1300", "hotline-1300"), 52), (("line", "hotline-1300"), 8)]
@@ -132,7 +135,7 @@ class CaseBuilder:
         if self.laos:
             options.append((("lao", self.rng.choice(self.laos)), 15))
         hospitals = [p.id for p in self.registry.covering(self.location.place.tambon_code) if p.kind.value == "hospital"]
-        if hospitals and self.category in ("family_violence", "teen_pregnancy"):
+        if hospitals and self.category in ("family_violence", "teen_pregnancy") and not hotline_or_local:
             options.append((("hospital", hospitals[0]), 10))
         if not options:
             options.append((("walk_in", self.pso), 1))

@@ -167,7 +167,8 @@ def plan_case(seed: int, index: int, picker: PlacePicker, registry: Registry, op
     place = picker.tambon(rng, local=reported_twice or rng.random() < options.local_share)
     given = picker.given(place, rng, text_share=options.address_text_share, postal_share=options.postal_code_share)
     reported_at = (options.until - timedelta(seconds=rng.uniform(0, SPREAD.total_seconds()))).replace(microsecond=0)
-    builder = CaseBuilder(rng, registry, given, reported_at, citizen_id_known=True if reported_twice else None)
+    builder = CaseBuilder(rng, registry, given, reported_at, citizen_id_known=True if reported_twice else None,
+                          hotline_or_local=reported_twice)
     case = builder.build()
     extra: list[tuple[Step, Intent]] = []
     if reported_twice:
