@@ -87,9 +87,9 @@ def _with(event: CaseEvent, **changes: Any) -> CaseEvent:
 def _broken_record(rng: random.Random, reason: str, event: CaseEvent, source: str, *, structured: bool) -> WireRecord:
     encode = encode_structured if structured else encode_binary
     if reason == "garbage_bytes":
-        headers = encode_binary(event, source=source).headers
+        valid = encode_binary(event, source=source)
         # 0xFF... is an endless varint: no Avro reader takes it for a string length
-        return WireRecord(key=None, value=b"\xff" * 10 + rng.randbytes(rng.randint(20, 200)), headers=headers)
+        return WireRecord(key=valid.key, value=b"\xff" * 10 + rng.randbytes(rng.randint(20, 200)), headers=valid.headers)
     if reason == "wrong_schema":
         return _json_record(event, source, claimed_type=_other_type(event.type), drop=("type",))
     if reason == "missing_lawful_basis":
