@@ -13,11 +13,21 @@ transaction that commits the event's offset. Table changelog writes (buffered by
 faust, always to the source partition) are flushed into the transaction before
 its commit. A send made outside any event (the SLA timer) is not transactional;
 the records it sends are idempotent commands.
+
+faust also commits from a timer task while agents are halfway through an event:
+the first outputs of an event would commit in one transaction and the rest in
+the next, and a crash in between loses the rest (its table writes already say
+"done"). The :class:`CommitGate` keeps commits between events: an agent holds it
+from the moment it starts an event until it has sent every output and acked the
+event; a commit (offsets computed, changelogs flushed, transaction committed)
+holds it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from faust.streams import current_event
@@ -30,8 +40,41 @@ from casehub.core.logging import get_logger
 log = get_logger(__name__)
 
 
+class CommitGate:
+    """Mutual exclusion between processing one event and committing: a transaction never splits an event."""
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        if self._lock is None:  # created on first use, inside the worker's event loop
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    @asynccontextmanager
+    async def processing(self, event: Any) -> AsyncIterator[None]:
+        """Hold the gate while ``event`` is processed; ack it (its offset joins the same transaction) on the way out."""
+        async with self.lock:
+            yield
+            event.ack()
+
+
 class SourcePartitionTransactions(TransactionManager):
     """faust's TransactionManager with Kafka Streams' rule: outputs join the transaction of their input."""
+
+    commit_gate: CommitGate = CommitGate()
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        force_commit = self.consumer.force_commit  # type: ignore[attr-defined]
+        gate = self.commit_gate
+
+        async def gated_force_commit(*args: Any, **kwargs: Any) -> bool:
+            async with gate.lock:
+                return bool(await force_commit(*args, **kwargs))
+
+        self.consumer.force_commit = gated_force_commit  # type: ignore[method-assign,attr-defined]
 
     def transactional_id_for(self, tp: TP) -> str:
         """The transactional id that owns source partition ``tp`` (the one faust commits its offset with)."""
@@ -81,6 +124,9 @@ class SourcePartitionTransactions(TransactionManager):
             await buffer._send_pending(buffer.pending.get_nowait())
 
 
-def install(app: AppT) -> None:
-    """Make ``app`` use :class:`SourcePartitionTransactions` (before its consumer is created)."""
-    app.transport.TransactionManager = SourcePartitionTransactions  # type: ignore[misc]
+def install(app: AppT) -> CommitGate:
+    """Make ``app`` use :class:`SourcePartitionTransactions` (before its consumer is created); returns its gate."""
+    gate = CommitGate()
+    manager = type("AppTransactions", (SourcePartitionTransactions,), {"commit_gate": gate})
+    app.transport.TransactionManager = manager  # type: ignore[misc]
+    return gate

@@ -24,6 +24,7 @@ from casehub.streams import aggregates, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
+from casehub.streams.exactly_once import CommitGate
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import partition_key, shard_of_case
 from casehub.streams.validate import accept
@@ -101,6 +102,7 @@ class Pipeline:
             sla_standard=timedelta(seconds=settings.sla_standard_seconds),
             cells_topic=self.cells_topic.get_topic_name(),
         )
+        self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self._topics: dict[str, Any] = {}
         self._commanded: dict[str, float] = {}
         app.agent(self.inbound, name="casehub.intake")(self.intake_agent)
@@ -137,41 +139,47 @@ class Pipeline:
     async def intake_agent(self, stream: Any) -> None:
         """Hop 1: validate each inbound record, then forward it by shard or dead-letter it."""
         async for event in stream.events():
-            origin = origin_of(event.message)
-            try:
-                accepted = accept(origin, now=_now())
-                shard = self.core.shard_for(accepted.event)
-            except StageRejected as exc:
-                await self.dead_letter(origin, exc)
-                continue
-            except Exception as exc:  # a bug in a stage must not stall the partition: dead-letter and go on
-                log.exception("validate failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
-                await self.dead_letter(origin, StageRejected(str(exc), stage="validate", exception=type(exc).__name__))
-                continue
-            await self.intake.send(key=partition_key(shard), value=origin.value, headers=origin_headers(origin))
+            async with self.gate.processing(event):
+                await self._intake(origin_of(event.message))
+
+    async def _intake(self, origin: Origin) -> None:
+        try:
+            accepted = accept(origin, now=_now())
+            shard = self.core.shard_for(accepted.event)
+        except StageRejected as exc:
+            await self.dead_letter(origin, exc)
+            return
+        except Exception as exc:  # a bug in a stage must not stall the partition: dead-letter and go on
+            log.exception("validate failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
+            await self.dead_letter(origin, StageRejected(str(exc), stage="validate", exception=type(exc).__name__))
+            return
+        await self.intake.send(key=partition_key(shard), value=origin.value, headers=origin_headers(origin))
 
     async def core_agent(self, stream: Any) -> None:
         """Hop 2: dedupe, enrich, publish the case, route and deliver; escalate missed SLAs."""
         async for event in stream.events():
-            message = event.message
-            headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
-            if _header(headers, timers.COMMAND_HEADER) == timers.ESCALATE_COMMAND:
-                await self._escalate(message.value.decode())
-                continue
-            origin = original(message)
-            staged = self._staged()
-            try:
-                outputs = self.core.process(origin, now=_now(), **staged)
-            except StageRejected as exc:
-                await self.dead_letter(origin, exc)
-                continue
-            except Exception as exc:  # see intake_agent
-                log.exception("core stage failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
-                await self.dead_letter(origin, StageRejected(str(exc), stage="core", exception=type(exc).__name__))
-                continue
-            for table in staged.values():
-                table.apply()
-            await self._send_all(outputs)
+            async with self.gate.processing(event):
+                await self._core(event.message)
+
+    async def _core(self, message: Any) -> None:
+        headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
+        if _header(headers, timers.COMMAND_HEADER) == timers.ESCALATE_COMMAND:
+            await self._escalate(message.value.decode())
+            return
+        origin = original(message)
+        staged = self._staged()
+        try:
+            outputs = self.core.process(origin, now=_now(), **staged)
+        except StageRejected as exc:
+            await self.dead_letter(origin, exc)
+            return
+        except Exception as exc:  # see _intake
+            log.exception("core stage failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
+            await self.dead_letter(origin, StageRejected(str(exc), stage="core", exception=type(exc).__name__))
+            return
+        for table in staged.values():
+            table.apply()
+        await self._send_all(outputs)
 
     def _staged(self) -> dict[str, StagedTable]:
         return {
@@ -196,13 +204,14 @@ class Pipeline:
     async def aggregates_agent(self, stream: Any) -> None:
         """Hop 3: count new cases per cell; publish a cell when it appears (suppressed) and from 5 cases on."""
         async for event in stream.events():
-            key = event.message.key
-            count = int(self.cells.get(key) or b"0") + int(event.message.value or b"1")
-            self.cells[key] = str(count).encode()
-            if count == 1 or count >= aggregates.SMALL_CELL:
-                await self.topic(topics.STATS_AGGREGATES).send(
-                    key=key, value=aggregates.cell_record(key, count), headers=[("content-type", b"application/json")]
-                )
+            async with self.gate.processing(event):
+                key = event.message.key
+                count = int(self.cells.get(key) or b"0") + int(event.message.value or b"1")
+                self.cells[key] = str(count).encode()
+                if count == 1 or count >= aggregates.SMALL_CELL:
+                    await self.topic(topics.STATS_AGGREGATES).send(
+                        key=key, value=aggregates.cell_record(key, count), headers=[("content-type", b"application/json")]
+                    )
 
     async def check_deadlines(self) -> None:
         """The SLA timer: ask the owning partition to escalate each case whose assignment deadline passed."""

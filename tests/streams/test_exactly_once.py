@@ -1,0 +1,66 @@
+"""A worker killed with SIGKILL mid-stream and restarted delivers every accepted event exactly once to each recipient."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from casehub.core import topics
+from casehub.core.settings import Settings
+from tests.streams.conftest import start_hub
+from tests.streams.harness import TAMBON, header, publish, read_until, report, with_ids
+
+EVENTS = 400
+WAIT = 120.0
+
+
+def test_sigkill_mid_stream_then_restart_delivers_each_event_once_per_recipient(
+    settings: Settings, tmp_path: Path
+) -> None:
+    hub = start_hub(settings, tmp_path)
+    events = [report() for _ in range(EVENTS)]  # children_youth: five recipients each, one pseudonymised
+    ids = {e.id for e in events}
+    receivers = ["hotline-1300", "pso-84", f"tc-{TAMBON}", hub.lao, hub.ngo]
+
+    def produce() -> None:
+        for start in range(0, EVENTS, 20):
+            publish(settings, hub.lao, events[start : start + 20])
+            time.sleep(0.05)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    try:
+        # kill once a part (not all) of the stream reached a partner
+        read_until(settings, [topics.outbound("pso-84")], done=lambda rs: len(with_ids(rs, ids)) >= EVENTS // 5,
+                   timeout=WAIT)
+        hub.worker.kill()
+    finally:
+        producer.join(timeout=WAIT)
+    delivered_before_kill = len(with_ids(read_until(settings, [topics.outbound("pso-84")], done=lambda rs: False,
+                                                    timeout=3.0), ids))
+    assert delivered_before_kill < EVENTS, "the kill came too late to test anything"
+
+    hub.worker.start()
+    assert "previous run did not stop cleanly" in hub.worker.log_text()
+    outbound = [topics.outbound(org) for org in receivers]
+    records = read_until(settings, [*outbound, topics.CASES_EVENTS],
+                         done=lambda rs: len(with_ids(rs, ids)) >= EVENTS * (len(receivers) + 1),
+                         timeout=WAIT, settle=5.0)
+    hub.worker.stop()
+
+    copies = Counter((r.topic, (header(r, "ce_id") or b"").decode()) for r in with_ids(records, ids))
+    for topic in [*outbound, topics.CASES_EVENTS]:
+        counts = Counter(copies[(topic, event_id)] for event_id in ids)
+        assert counts == Counter({1: EVENTS}), f"{topic}: copies per event {dict(counts)}"
+
+    audit = read_until(settings, [topics.HUB_AUDIT], done=lambda rs: False, timeout=10.0)
+    deliveries = Counter(
+        (a.get("recipient"), a.get("event_id"))
+        for a in (json.loads(r.value) for r in audit)
+        if a.get("event_id") in ids and a.get("decision") == "delivered"
+    )
+    assert len(deliveries) == EVENTS * len(receivers)
+    assert set(deliveries.values()) == {1}
