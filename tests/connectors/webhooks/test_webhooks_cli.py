@@ -1,0 +1,75 @@
+"""``casehub webhooks``: secrets issued once and kept private, the partner list, and ``run`` as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from standardwebhooks.webhooks import Webhook
+
+from tests.connectors.events import triaged
+from tests.connectors.webhooks.conftest import WebhookHub
+
+CASEHUB = Path(sys.executable).with_name("casehub")
+LIMIT = 60
+
+
+def _env(hub: WebhookHub) -> dict[str, str]:
+    settings = hub.settings
+    return {**os.environ, "CASEHUB_REGISTRY_PATH": str(settings.registry_path),
+            "CASEHUB_WEBHOOK_SECRETS_PATH": str(settings.webhook_secrets_path),
+            "CASEHUB_WEBHOOK_GROUP_ID": settings.webhook_group_id, "CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers()}
+
+
+def _casehub(hub: WebhookHub, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CASEHUB), *args], capture_output=True, text=True, env=_env(hub), timeout=LIMIT, check=False)
+
+
+def test_secrets_are_issued_once_rotated_on_request_and_never_listed(hub: WebhookHub) -> None:
+    nohook = f"{hub.org}-nohook"
+    issued = _casehub(hub, "webhooks", "secret", nohook)
+    assert issued.returncode == 0, issued.stderr
+    secret = issued.stdout.strip()
+    assert secret.startswith("whsec_") and "issued" in issued.stderr and "no webhook_url" in issued.stderr
+    again = _casehub(hub, "webhooks", "secret", nohook)
+    assert again.stdout.strip() == secret and "already issued" in again.stderr
+    rotated = _casehub(hub, "webhooks", "secret", nohook, "--rotate")
+    assert rotated.stdout.strip() not in (secret, "")
+    assert stat.S_IMODE(Path(str(hub.settings.webhook_secrets_path)).stat().st_mode) == 0o600
+
+    listed = _casehub(hub, "webhooks", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)["partners"]
+    assert [(r["org"], r["url"], r["topic"]) for r in rows] == [(hub.org, hub.receiver.url, hub.topic)]
+    assert rows[0]["secret_issued_at"]
+    assert "whsec_" not in listed.stdout and hub.secret not in _casehub(hub, "webhooks", "list").stdout
+
+    unknown = _casehub(hub, "webhooks", "secret", "ngo-nobody-at-all")
+    assert unknown.returncode == 1 and "ngo-nobody-at-all" in unknown.stderr
+    no_url = _casehub(hub, "webhooks", "run", "--org", nohook)
+    assert no_url.returncode == 1 and "no webhook_url" in no_url.stderr
+
+
+def test_run_delivers_until_sigterm_and_commits(hub: WebhookHub, unique: str) -> None:
+    event = triaged(f"CH-{unique}")
+    hub.publish(event)
+    process = subprocess.Popen([str(CASEHUB), "webhooks", "run"], env=_env(hub), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        hub.receiver.wait_for(lambda: len(hub.receiver.requests) == 1, timeout=LIMIT)
+        deadline = time.monotonic() + LIMIT
+        while hub.committed() != 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, logs = process.communicate(timeout=LIMIT)
+    assert process.returncode == 0, logs
+    assert hub.committed() == 1
+    assert Webhook(hub.secret).verify(hub.receiver.requests[0].body, hub.receiver.requests[0].headers)["id"] == event.id
+    assert hub.secret not in logs and "webhook delivered" in logs
