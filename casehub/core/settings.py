@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     gateway_rate_per_minute: int = 600
+    gateway_max_batch: int = Field(default=500, description="Most events one POST /v1/events may carry")
+    gateway_max_upload_bytes: int = Field(default=5_000_000, description="Largest CSV upload or event batch body")
+    gateway_keepalive_seconds: float = Field(default=15.0, description="SSE comment interval that keeps proxies open")
 
     # webhook delivery (casehub webhooks)
     webhook_group_id: str = Field(default="casehub-webhooks", description="Consumer group of the webhook dispatcher")

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from casehub.connectors.gateway.keys_cli import key_command
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.registry.exceptions import RegistryInvalid
@@ -62,6 +63,9 @@ def _subscriptions_text(partner: Partner) -> str:
 @click.group()
 def partners() -> None:
     """The partner registry: which organisations exist, what they receive and how much personal detail."""
+
+
+partners.add_command(key_command)  # `casehub partners key ORG`: API keys of the HTTP gateway (issue 5)
 
 
 @partners.command("list")

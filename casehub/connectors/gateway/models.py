@@ -1,0 +1,140 @@
+"""The gateway's response documents (and so its OpenAPI schemas): results, case views, errors."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemError(_Document):
+    """One problem with one event of the request."""
+
+    index: int = Field(description="Position of the event in the batch (0 for a single event)")
+    field: str = Field(description="Dotted path of the field at fault, e.g. subject.citizen_id; empty for the whole event")
+    message: str
+
+
+class ErrorDocument(_Document):
+    """Every error answer: a code, a sentence, perhaps a hint, and field-level errors per event."""
+
+    error: str = Field(description="Machine-readable code, e.g. invalid_events, unauthenticated, rate_limited")
+    message: str
+    hint: str | None = None
+    errors: list[ItemError] = Field(default_factory=list, description="Per event: index, field, message")
+
+
+class AcceptedEvent(_Document):
+    """One event of an accepted request."""
+
+    index: int
+    id: str
+    type: str
+    status: Literal["accepted", "already_submitted"] = Field(
+        description="accepted: written now; already_submitted: this gateway wrote the same event before"
+    )
+    partition: int | None = Field(default=None, description="Partition of the inbound topic it was written to")
+    offset: int | None = None
+
+
+class SubmissionResult(_Document):
+    """The answer to an accepted POST /v1/events: every event was written with acks=all."""
+
+    source: str = Field(description="The CloudEvents source the hub records: the authenticated partner, /partners/<org>")
+    topic: str
+    accepted: int
+    already_submitted: int
+    events: list[AcceptedEvent]
+
+
+class CaseLocation(_Document):
+    """Where the case is, to the precision the caller may see (pseudonymised: amphoe and province only)."""
+
+    tambon_code: str | None = None
+    tambon_name_th: str | None = None
+    tambon_name_en: str | None = None
+    amphoe_code: str | None = None
+    amphoe_name_th: str | None = None
+    amphoe_name_en: str | None = None
+    province_code: str | None = None
+    province_name_th: str | None = None
+    province_name_en: str | None = None
+
+
+class CaseView(_Document):
+    """A case's current state (from cases.state), projected to the caller's disclosure level."""
+
+    case_id: str
+    disclosure: Literal["full", "pseudonymised"]
+    status: str = Field(description="open or closed")
+    opened_at: str
+    updated_at: str
+    last_event_type: str
+    events: int
+    issue_category: str
+    target_group: str
+    location: CaseLocation
+    subject_token: str | None = Field(default=None, description="Keyed-HMAC pseudonym of the subject")
+    risk_level: str | None = None
+    owner: str | None = Field(default=None, description="Org id of the unit holding the case")
+    assigned: bool
+    assign_by: str | None = None
+    provincial_office: str | None = None
+    escalated_at: str | None = None
+    linked_reports: int
+    disclosure_consents: list[str] | None = Field(
+        default=None, description="Partners the subject consented to disclosure to (full disclosure only)"
+    )
+    withheld: list[str] = Field(default_factory=list, description="Fields withheld at the caller's disclosure level")
+
+
+class Health(_Document):
+    """Whether the gateway can do its work."""
+
+    status: Literal["ok", "unavailable"]
+    kafka: bool = Field(description="The cluster answered a metadata request")
+    cases_view_ready: bool = Field(description="cases.state was read up to its end at start-up")
+    cases_known: int
+
+
+class RowFieldError(_Document):
+    """One problem in one cell (or the row as a whole, field empty)."""
+
+    field: str
+    message: str
+
+
+class RowError(_Document):
+    """A CSV row that did not become an event; ``row`` counts the header as row 1, as spreadsheets do."""
+
+    row: int
+    errors: list[RowFieldError]
+
+
+class UploadedRow(_Document):
+    """A CSV row that became an event."""
+
+    row: int
+    id: str
+    status: Literal["accepted", "already_submitted", "not_written"] = Field(
+        description="not_written: valid, but the upload was all-or-nothing and other rows were bad"
+    )
+
+
+class UploadResult(_Document):
+    """The answer to a CSV upload: every valid row and every bad row with its errors."""
+
+    source: str
+    file_sha256: str = Field(description="Hash of the file's text; with the row number it makes the event ids")
+    rows: int
+    accepted: int
+    already_submitted: int
+    rejected: int
+    policy: Literal["valid_rows", "all_or_nothing"]
+    written: bool = Field(description="Whether any event was written by this request")
+    events: list[UploadedRow]
+    bad_rows: list[RowError]

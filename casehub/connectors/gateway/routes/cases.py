@@ -1,0 +1,41 @@
+"""GET /v1/cases/{case_id}: a case's current state, for partners entitled to it, at their disclosure level."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from casehub.connectors.gateway.auth import Caller, caller
+from casehub.connectors.gateway.case_view import case_view, entitled
+from casehub.connectors.gateway.exceptions import CaseNotFound
+from casehub.connectors.gateway.models import CaseView
+from casehub.connectors.gateway.routes.common import errors
+from casehub.connectors.gateway.state import gateway_of
+
+routes = APIRouter(tags=["cases"])
+
+
+@routes.get(
+    "/v1/cases/{case_id}",
+    response_model=CaseView,
+    response_model_exclude_none=False,
+    summary="A case's current state",
+    description=(
+        "The case as the hub holds it now (from the compacted cases.state topic), projected to the caller's "
+        "disclosure level. Answered only to partners whose jurisdiction covers the case's tambon (or national "
+        "partners, the case's owner and partners it was disclosed to with consent); anyone else gets the same "
+        "404 as for a case that does not exist."
+    ),
+    responses=errors(400, 401, 404, 429, 503),
+)
+async def get_case(
+    request: Request,
+    case_id: Annotated[str, Path(description="The hub's case id, e.g. CASE-20261128-A1B2C3D4E5", max_length=64)],
+    who: Annotated[Caller, Depends(caller)],
+) -> CaseView:
+    hub = gateway_of(request)
+    case = hub.cases.get(case_id)
+    if case is None or not entitled(who.partner, case):
+        raise CaseNotFound(f"no case {case_id} that {who.org} may see")
+    return case_view(case, who.partner)
