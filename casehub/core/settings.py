@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # stream worker
     worker_id: str = "casehub"
     worker_web_port: int = 6066
+    worker_metrics_port: int = Field(default=9466, description="Prometheus /metrics of the worker; 0 = off")
+    worker_metrics_host: str = Field(default="127.0.0.1", description="Address the metrics server listens on")
     worker_data_dir: Path | None = Field(default=None, description="RocksDB tables; unset = <home>/worker")
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     dedupe_retention_hours: int = 24 * 7

@@ -80,6 +80,7 @@ def run_worker(settings: Settings, registry: object = None) -> int:
     """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
     app, pipeline = assemble(settings, registry)
     ensure_internal_topics(settings, app, pipeline)
+    pipeline.metrics.serve(settings)
     discard_state_after_crash(settings, Path(app.conf.tabledir))
     marker = _marker(settings)
     marker.parent.mkdir(parents=True, exist_ok=True)

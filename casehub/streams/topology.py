@@ -20,7 +20,7 @@ import faust
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.streams import aggregates, timers
+from casehub.streams import aggregates, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
@@ -103,6 +103,7 @@ class Pipeline:
             cells_topic=self.cells_topic.get_topic_name(),
         )
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
+        self.metrics = metrics.install(app)
         self._topics: dict[str, Any] = {}
         self._commanded: dict[str, float] = {}
         app.agent(self.inbound, name="casehub.intake")(self.intake_agent)
@@ -130,6 +131,7 @@ class Pipeline:
     async def dead_letter(self, origin: Origin, error: StageRejected) -> None:
         """Send the record, unchanged, to ``hub.dlq`` with its ``hub.error.*`` headers."""
         headers = dead_letter_headers(origin, stage=error.stage, reason=error.message, exception=error.exception)
+        self.metrics.dead_letter(error.stage, error.exception)
         await self.topic(topics.HUB_DLQ).send(key=origin.key, value=origin.value, headers=headers)
         log.warning(
             "dead letter", stage=error.stage, reason=error.message[:300],
@@ -140,9 +142,10 @@ class Pipeline:
         """Hop 1: validate each inbound record, then forward it by shard or dead-letter it."""
         async for event in stream.events():
             async with self.gate.processing(event):
-                await self._intake(origin_of(event.message))
+                await self._intake(origin_of(event.message), event.message.timestamp)
 
-    async def _intake(self, origin: Origin) -> None:
+    async def _intake(self, origin: Origin, received: float | None = None) -> None:
+        self.metrics.read("validate")
         try:
             accepted = accept(origin, now=_now())
             shard = self.core.shard_for(accepted.event)
@@ -153,7 +156,9 @@ class Pipeline:
             log.exception("validate failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
             await self.dead_letter(origin, StageRejected(str(exc), stage="validate", exception=type(exc).__name__))
             return
-        await self.intake.send(key=partition_key(shard), value=origin.value, headers=origin_headers(origin))
+        headers = origin_headers(origin) + metrics.received_header(received)
+        await self.intake.send(key=partition_key(shard), value=origin.value, headers=headers)
+        self.metrics.produced("validate", self.intake.get_topic_name())
 
     async def core_agent(self, stream: Any) -> None:
         """Hop 2: dedupe, enrich, publish the case, route and deliver; escalate missed SLAs."""
@@ -167,6 +172,7 @@ class Pipeline:
             await self._escalate(message.value.decode())
             return
         origin = original(message)
+        self.metrics.read("core")
         staged = self._staged()
         try:
             outputs = self.core.process(origin, now=_now(), **staged)
@@ -180,6 +186,7 @@ class Pipeline:
         for table in staged.values():
             table.apply()
         await self._send_all(outputs)
+        self.metrics.core_done(outputs, received=_header(headers, metrics.RECEIVED_HEADER))
 
     def _staged(self) -> dict[str, StagedTable]:
         return {
