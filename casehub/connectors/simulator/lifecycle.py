@@ -31,6 +31,7 @@ _REPORTERS = {
     "hospital": (("health_worker", 1),),
 }
 _APPROVER = "หัวหน้ากลุ่มการพัฒนาสังคมและสวัสดิการ"
+_RISK_TH = {"high": "สูง", "medium": "ปานกลาง", "low": "ต่ำ"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +205,7 @@ class CaseBuilder:
         triaged = self._advance(timedelta(minutes=5), timedelta(minutes=30 if high else 90))
         assign_by = self.case.report.event.occurred_at + timedelta(hours=1 if high else 3)
         self._add(self.pso, "case.triaged", {"assigned_unit": self.owner, "assign_by": assign_by,
-                                             "notes": f"ความเสี่ยง{ {'high': 'สูง', 'medium': 'ปานกลาง', 'low': 'ต่ำ'}[self.risk] }"})
+                                             "notes": f"ความเสี่ยง{_RISK_TH[self.risk]}"})
         late = rng.random() < 0.1
         latest = (assign_by - triaged) * (1.5 if late else 0.8)
         self._advance(timedelta(minutes=2), max(latest, timedelta(minutes=3)))

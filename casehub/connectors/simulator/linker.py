@@ -31,7 +31,8 @@ class CaseLinker:
         self._given_up: set[str] = set()
         try:
             self._consumer = KafkaConsumer(**settings.kafka_python_config(), client_id="casehub-simulator-linker",
-                                           group_id=None, enable_auto_commit=False, isolation_level="read_committed")
+                                           group_id=None, enable_auto_commit=False, isolation_level="read_committed",
+                                           bootstrap_timeout_ms=10_000)
             partitions = self._consumer.partitions_for_topic(topic) or set()
             if not partitions:
                 raise SimulatorSendError(f"topic {topic} does not exist", hint="run `casehub topics apply` first")
@@ -41,7 +42,8 @@ class CaseLinker:
             for partition in assigned:  # resolve the end offsets now, before any report is written
                 self._consumer.position(partition)
         except KafkaError as exc:
-            raise SimulatorSendError(f"cannot read {topic}: {type(exc).__name__}: {exc}") from exc
+            raise SimulatorSendError(f"cannot read {topic} at {settings.bootstrap_servers()}: {exc}",
+                                     hint="check that the cluster is up (`casehub broker status`)") from exc
 
     def expect(self, case_ref: str, inbound_topic: str, report_id: str) -> None:
         """Case ``case_ref`` was reported by the owner of ``inbound_topic`` with event id ``report_id``."""

@@ -16,12 +16,14 @@ from kafka.errors import KafkaError
 from casehub.connectors.simulator.exceptions import SimulatorSendError
 from casehub.connectors.simulator.linker import CaseLinker
 from casehub.connectors.simulator.traffic import SimulatedRecord
+from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import WireRecord, encode_binary, encode_structured
 
 log = get_logger(__name__)
 _ACK_TIMEOUT_SECONDS = 60.0
+_BOOTSTRAP_TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -131,9 +133,10 @@ def producer_for(settings: Settings) -> KafkaProducer:
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
+            bootstrap_timeout_ms=_BOOTSTRAP_TIMEOUT_MS,
         )
     except KafkaError as exc:
-        raise SimulatorSendError(f"cannot connect the simulator's producer: {type(exc).__name__}: {exc}",
+        raise SimulatorSendError(f"cannot reach the cluster at {settings.bootstrap_servers()}: {exc}",
                                  hint="check that the cluster is up (`casehub broker status`)") from exc
 
 
@@ -196,4 +199,4 @@ def _linked(item: SimulatedRecord, linker: CaseLinker, summary: Summary, flush: 
     summary.linked_to_hub += 1
     relinked = event.model_copy(update={"case_id": case_id})
     encode = encode_structured if item.mode == "structured" else encode_binary
-    return encode(relinked, source=f"/partners/{item.org}")
+    return encode(relinked, source=topics.event_source(item.org))

@@ -113,3 +113,13 @@ def test_simulate_refuses_times_in_the_future_and_names_the_fix(small_registry_p
     assert result.returncode == 1
     assert b"is in the future" in result.stderr and b"--until now" in result.stderr
     assert result.stdout == b""
+
+
+def test_an_unreachable_cluster_is_one_clear_error_line(small_registry_path: Path) -> None:
+    env_args = ["simulate", "-n", "1", "--no-progress"]
+    env = {**os.environ, "CASEHUB_REGISTRY_PATH": str(small_registry_path), "CASEHUB_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    result = subprocess.run([str(CASEHUB), *env_args], env=env, capture_output=True, timeout=120, check=False)
+    assert result.returncode == 1
+    last = result.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("error: cannot reach the cluster at 127.0.0.1:1") and "casehub broker status" in last
+    assert b"Traceback" not in result.stderr
