@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import SecretStr
 
 from casehub.connectors.webhooks import records
@@ -106,6 +106,10 @@ class Dispatcher:
         self._consumer.subscribe(sorted(self.targets), listener=_Rebalance(self))
         log.info("webhook dispatcher started", partners=sorted(t.org for t in self.targets.values()))
 
+    def assigned(self) -> list[str]:
+        """The partitions this member delivers now, as ``topic[partition]``."""
+        return sorted(f"{tp.topic}[{tp.partition}]" for tp in self._consumer.assignment())
+
     def stop(self) -> None:
         """Ask ``run`` to finish: lanes are cancelled and what is finished is committed."""
         self._stopping.set()
@@ -118,7 +122,10 @@ class Dispatcher:
                     batches = await self._consumer.getmany(timeout_ms=POLL_MS)
                 except KafkaError as exc:
                     raise wrap_kafka_error(exc, "read of the outbound topics") from exc
-                for batch in batches.values():
+                owned = self._consumer.assignment()
+                for tp, batch in batches.items():
+                    if tp not in owned:  # revoked while this batch was fetched: the new owner reads it
+                        continue
                     for record in batch:
                         self._lanes.submit(record)
                 self._apply_backpressure()
@@ -148,13 +155,15 @@ class Dispatcher:
             self._paused = False
 
     async def _commit(self, partitions: set[TopicPartition] | None = None, *, quiet: bool = False) -> None:
-        points = self._lanes.commit_points(partitions)
+        owned = self._consumer.assignment()
+        points = {tp: offset for tp, offset in self._lanes.commit_points(partitions).items() if tp in owned}
         if not points:
             return
         try:
             await self._consumer.commit(points)
-        except (CommitFailedError, KafkaError) as exc:
-            if quiet or isinstance(exc, CommitFailedError):  # a rebalance: the next owner re-delivers from the last commit
+        except KafkaError as exc:
+            if quiet or isinstance(exc, CommitFailedError | IllegalStateError):
+                # a rebalance took the partition: its next owner re-delivers from the last commit
                 log.warning("webhook commit failed", exception=type(exc).__name__, error=str(exc))
                 return
             raise wrap_kafka_error(exc, "commit of webhook progress") from exc

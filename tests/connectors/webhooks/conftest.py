@@ -52,6 +52,10 @@ class WebhookHub:
 
     def committed(self) -> int | None:
         """The group's committed offset of partition 0 of the outbound topic (None if nothing committed)."""
+        return self.committed_offsets().get(0)
+
+    def committed_offsets(self) -> dict[int, int]:
+        """``{partition: committed offset}`` of the outbound topic for the dispatcher's group."""
         from kafka import KafkaAdminClient
 
         admin = KafkaAdminClient(**self.settings.kafka_python_config(), client_id="casehub-tests")
@@ -60,8 +64,7 @@ class WebhookHub:
             offsets = admin.list_group_offsets(group).get(group, {})
         finally:
             admin.close()
-        found = offsets.get(TopicPartition(self.topic, 0))
-        return None if found is None or found.offset < 0 else int(found.offset)
+        return {tp.partition: int(o.offset) for tp, o in offsets.items() if tp.topic == self.topic and o.offset >= 0}
 
 
 def load(settings: Settings) -> Any:
@@ -79,6 +82,11 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def hub(settings: Settings, unique: str, tmp_path: Path, receiver: Receiver) -> WebhookHub:
     """Partner ``ngo-<unique>`` with a webhook URL at the receiver; short backoff and 3 attempts."""
+    return make_hub(settings, unique, tmp_path, receiver)
+
+
+def make_hub(settings: Settings, unique: str, tmp_path: Path, receiver: Receiver, *, partitions: int = 1) -> WebhookHub:
+    """The registry, topics, settings and issued secret of one webhook partner."""
     org = f"ngo-{unique}"
     registry = tmp_path / "partners.yaml"
     registry.write_text(registry_yaml([
@@ -94,7 +102,8 @@ def hub(settings: Settings, unique: str, tmp_path: Path, receiver: Receiver) -> 
         "webhook_backoff_max_seconds": 0.2,
         "webhook_timeout_seconds": 5.0,
     })
-    create_topics(configured, topics.outbound(org), topics.HUB_DLQ, topics.HUB_AUDIT)
+    create_topics(configured, topics.outbound(org), partitions=partitions)
+    create_topics(configured, topics.HUB_DLQ, topics.HUB_AUDIT)
     secret, _new = SecretStore.from_settings(configured).issue(org)
     return WebhookHub(configured, org, secret.get_secret_value(), receiver)
 

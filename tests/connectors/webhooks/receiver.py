@@ -38,6 +38,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.answers: list[tuple[str, int]] = []
         self.respond: Responder = lambda request, earlier: (200, {})
         self._lock = threading.Lock()
         receiver = self
@@ -50,6 +51,8 @@ class Receiver:
                     earlier = sum(1 for r in receiver.requests if r.event_id == request.event_id)
                     receiver.requests.append(request)
                 status, headers = receiver.respond(request, earlier)
+                with receiver._lock:
+                    receiver.answers.append((request.event_id, status))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -75,6 +78,11 @@ class Receiver:
     def of(self, event_id: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.event_id == event_id]
+
+    def delivered(self) -> list[str]:
+        """Event ids answered 2xx, in the order the answers were given."""
+        with self._lock:
+            return [event_id for event_id, status in self.answers if 200 <= status < 300]
 
     def event_ids(self) -> list[str]:
         with self._lock:
