@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from casehub.connectors.simulator import domain
@@ -15,6 +15,8 @@ from casehub.schemas.models import CaseEvent, parse_event
 
 THAILAND = timezone(timedelta(hours=7), "ICT")
 MIN_EVENTS, MAX_EVENTS = 8, 12
+OFFICE_OPENS, OFFICE_CLOSES = time(8, 30), time(16, 30)
+OFFICE_MINUTES = 8 * 60
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ABBREVIATION = {
     "case.reported": "rp", "case.triaged": "tr", "case.assigned": "as", "case.transferred": "tf",
@@ -145,10 +147,23 @@ class CaseBuilder:
 
     # --- the envelope every event carries ---
 
-    def _advance(self, low: timedelta, high: timedelta) -> datetime:
+    def _advance(self, low: timedelta, high: timedelta, *, office: bool = True) -> datetime:
+        """Move the case's clock on by low..high; office work waits for Thai office hours (Mon-Fri 08:30-16:30)."""
         seconds = self.rng.uniform(low.total_seconds(), high.total_seconds())
-        self.now = (self.now + timedelta(seconds=seconds)).replace(microsecond=0)
+        moment = self.now + timedelta(seconds=seconds)
+        if office:
+            moment = self._office_hours(moment)
+        self.now = moment.replace(microsecond=0)
         return self.now
+
+    def _office_hours(self, moment: datetime) -> datetime:
+        """``moment`` if it falls in office hours, else a random time of the next working day (holidays aside)."""
+        local = moment.astimezone(THAILAND)
+        while local.weekday() >= 5 or not OFFICE_OPENS <= local.time() <= OFFICE_CLOSES:
+            before_opening = local.weekday() < 5 and local.time() < OFFICE_OPENS
+            day = local.date() if before_opening else local.date() + timedelta(days=1)
+            local = datetime.combine(day, OFFICE_OPENS, THAILAND) + timedelta(minutes=self.rng.randint(0, OFFICE_MINUTES))
+        return local.astimezone(UTC)
 
     def _envelope(self, event_type: str, org: str, *, risk: str | None, at: datetime | None = None) -> dict[str, Any]:
         at = at or self.now
@@ -202,13 +217,14 @@ class CaseBuilder:
         target = rng.randint(MIN_EVENTS, MAX_EVENTS)
         extras = self._episodes(target - MIN_EVENTS)
         high = self.risk == "high"
-        triaged = self._advance(timedelta(minutes=5), timedelta(minutes=30 if high else 90))
+        # the hotline and the provincial offices' duty officers triage and assign around the clock
+        triaged = self._advance(timedelta(minutes=5), timedelta(minutes=30 if high else 90), office=False)
         assign_by = self.case.report.event.occurred_at + timedelta(hours=1 if high else 3)
         self._add(self.pso, "case.triaged", {"assigned_unit": self.owner, "assign_by": assign_by,
                                              "notes": f"ความเสี่ยง{_RISK_TH[self.risk]}"})
         late = rng.random() < 0.1
         latest = (assign_by - triaged) * (1.5 if late else 0.8)
-        self._advance(timedelta(minutes=2), max(latest, timedelta(minutes=3)))
+        self._advance(timedelta(minutes=2), max(latest, timedelta(minutes=3)), office=False)
         self._add(self.pso, "case.assigned", {"from_unit": None, "to_unit": self.owner,
                                               "caseworker": f"sw-{self.owner[4:] if self.owner.startswith('tc-') else self.owner}-{rng.randint(1, 20):02d}"})
         if "consent" in extras:

@@ -220,10 +220,10 @@ def _second_channel(builder: CaseBuilder, case: Case, rng: random.Random) -> tup
 
 
 def _days_past(case: Case, until: datetime) -> int:
-    """Whole days to move the case back so its last event is not after ``until``."""
+    """Days (whole weeks, so office work stays on working days) to move the case back to end by ``until``."""
     last = max(step.event.occurred_at for step in case.steps)
     overshoot = (last - until).total_seconds()
-    return math.ceil(overshoot / 86400) if overshoot > 0 else 0
+    return 7 * math.ceil(overshoot / (7 * 86400)) if overshoot > 0 else 0
 
 
 def _shifted(event: CaseEvent, days: int) -> CaseEvent:

@@ -12,7 +12,7 @@ from stdnum.th import pin
 from casehub.connectors.simulator import DEFAULT_UNTIL, SimulatedRecord, SimulatorOptions, generate
 from casehub.connectors.simulator.domain import MAIN_MIX
 from casehub.connectors.simulator.exceptions import SimulatorConfigError
-from casehub.connectors.simulator.lifecycle import THAILAND
+from casehub.connectors.simulator.lifecycle import OFFICE_CLOSES, OFFICE_OPENS, THAILAND
 from casehub.connectors.simulator.people import age_on
 from casehub.connectors.simulator.writer import Pacer, json_line
 from casehub.core import geography, topics
@@ -90,6 +90,9 @@ def test_every_lifecycle_has_8_to_12_events_in_a_plausible_order(busy: list[Simu
             assert types.index("case.closed") < types.index("case.reopened") < len(types) - 1
         times = [e.occurred_at for e in events]
         assert times == sorted(times), ref
+        for event in events[3:]:  # after triage and assignment (around the clock), office work in office hours
+            local = event.occurred_at.astimezone(THAILAND)
+            assert local.weekday() < 5 and OFFICE_OPENS <= local.time() <= OFFICE_CLOSES, (event.type, local)
         assert times[-1] <= DEFAULT_UNTIL
         assert CASE_ID.match(ref)
         assert {e.case_id for e in events[1:]} == {ref} and events[0].case_id is None
