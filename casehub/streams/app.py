@@ -63,6 +63,8 @@ def base_app(settings: Settings) -> faust.App:
         value_serializer="raw",
         broker_commit_interval=settings.worker_commit_interval,
         broker_commit_every=1000,
+        broker_session_timeout=settings.worker_session_timeout,
+        broker_heartbeat_interval=settings.worker_session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=0,
         stream_wait_empty=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,9 +62,28 @@ def start_hub(settings: Settings, workdir: Path, env_extra: dict[str, str] | Non
     return Hub(settings, worker, registry, lao, ngo)
 
 
+def workdir_for(settings: Settings) -> Path:
+    """A folder for one worker's tables and log, under the test home.
+
+    Not pytest's tmp_path: concurrent pytest sessions prune each other's old base folders, and a worker
+    whose RocksDB folder disappears mid-test fails for reasons that have nothing to do with the test.
+    """
+    return (settings.home / "stream-tests" / uuid.uuid4().hex[:12]).resolve()
+
+
+@pytest.fixture
+def workdir(settings: Settings) -> Iterator[Path]:
+    """A worker folder removed after the test."""
+    path = workdir_for(settings)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def hub(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def hub(settings: Settings) -> Iterator[Hub]:
     """One worker shared by a test module (its registry's orgs are unique to it)."""
-    running = start_hub(settings, tmp_path_factory.mktemp("hub"), FAST_SLA)
+    path = workdir_for(settings)
+    running = start_hub(settings, path, FAST_SLA)
     yield running
     running.worker.stop()
+    shutil.rmtree(path, ignore_errors=True)

@@ -81,6 +81,7 @@ class Worker:
                 "CASEHUB_KAFKA_BOOTSTRAP": self.settings.bootstrap_servers(),
                 "CASEHUB_WORKER_ID": self.worker_id,
                 "CASEHUB_WORKER_WEB_PORT": str(free_port()),
+                "CASEHUB_WORKER_METRICS_PORT": str(free_port()),
                 "CASEHUB_WORKER_DATA_DIR": str(self.workdir / "data"),
                 "CASEHUB_REGISTRY_PATH": str(self.registry_path),
                 "CASEHUB_LOG_LEVEL": "INFO",

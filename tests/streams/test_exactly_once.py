@@ -18,9 +18,9 @@ WAIT = 120.0
 
 
 def test_sigkill_mid_stream_then_restart_delivers_each_event_once_per_recipient(
-    settings: Settings, tmp_path: Path
+    settings: Settings, workdir: Path
 ) -> None:
-    hub = start_hub(settings, tmp_path)
+    hub = start_hub(settings, workdir)
     events = [report() for _ in range(EVENTS)]  # children_youth: five recipients each, one pseudonymised
     ids = {e.id for e in events}
     receivers = ["hotline-1300", "pso-84", f"tc-{TAMBON}", hub.lao, hub.ngo]
