@@ -66,6 +66,16 @@ class SimulatedRecord:
     mode: Mode
     event: CaseEvent | None = None
 
+    def with_case_id(self, case_id: str) -> WireRecord:
+        """This record re-encoded (same mode) about the hub's case ``case_id`` instead of the stand-in ``case_ref``.
+
+        Reports (the hub assigns their case id) and malformed records (sent as broken) come back unchanged.
+        """
+        if self.event is None or self.event.type == "case.reported":
+            return self.record
+        encode = encode_structured if self.mode == "structured" else encode_binary
+        return encode(self.event.model_copy(update={"case_id": case_id}), source=topics.event_source(self.org))
+
 
 @dataclass(frozen=True)
 class SimulatorOptions:

@@ -16,10 +16,9 @@ from kafka.errors import KafkaError
 from casehub.connectors.simulator.exceptions import SimulatorSendError
 from casehub.connectors.simulator.linker import CaseLinker
 from casehub.connectors.simulator.traffic import SimulatedRecord
-from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.schemas.codec import WireRecord, encode_binary, encode_structured
+from casehub.schemas.codec import WireRecord
 
 log = get_logger(__name__)
 _ACK_TIMEOUT_SECONDS = 60.0
@@ -197,6 +196,4 @@ def _linked(item: SimulatedRecord, linker: CaseLinker, summary: Summary, flush: 
         summary.unlinked += 1
         return None
     summary.linked_to_hub += 1
-    relinked = event.model_copy(update={"case_id": case_id})
-    encode = encode_structured if item.mode == "structured" else encode_binary
-    return encode(relinked, source=topics.event_source(item.org))
+    return item.with_case_id(case_id)

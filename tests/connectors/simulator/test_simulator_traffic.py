@@ -266,3 +266,18 @@ def test_the_pacer_spaces_records_at_the_rate_asked() -> None:
     unpaced = Pacer(0.0, clock=lambda: 0.0, sleep=sleep)
     unpaced.wait()
     assert len(slept) == 4
+
+
+def test_a_record_can_be_re_keyed_to_the_case_id_the_hub_assigned(busy: list[SimulatedRecord]) -> None:
+    hub_case_id = "CASE-20261101-7F0123ABCD"
+    follow_ups = [r for r in busy if r.intent.kind == "valid" and r.event_type != "case.reported"]
+    for record in follow_ups[:200]:
+        rekeyed = record.with_case_id(hub_case_id)
+        decoded = decode(rekeyed.value, rekeyed.headers)
+        assert decoded.event.case_id == hub_case_id and decoded.mode == record.mode
+        assert decoded.event == record.event.model_copy(update={"case_id": hub_case_id})  # type: ignore[union-attr]
+        assert rekeyed.key == hub_case_id.encode()
+        if record.mode == "binary":
+            assert rekeyed.header("ce_subject") == hub_case_id.encode()
+    unchanged = [r for r in busy if r.intent.kind == "malformed" or r.event_type == "case.reported"][:50]
+    assert all(r.with_case_id(hub_case_id) == r.record for r in unchanged)
