@@ -109,7 +109,6 @@ class CaseBuilder:
         self.risk = domain.draw_risk(rng, self.category)
         self.now = reported_at
         self.sensitivity: list[str] = []
-        self.sensitive_basis: str | None = None
         on = reported_at.astimezone(THAILAND).date()
         self.person = self._person(on, citizen_id_known)
         self.channel, self.reporter = self._reporting_org(hotline_or_local)
@@ -257,6 +256,8 @@ class CaseBuilder:
         chance = {"referral_accepted": 0.6, "referral_rejected": 0.2, "reopen": 0.1, "consent": 0.5, "transfer": 0.15}
         if not self._recipients():
             sizes = {k: v for k, v in sizes.items() if not k.startswith("referral")}
+        if self._transfer_target() is None:
+            del sizes["transfer"]
         chosen: list[str] = []
         for name in sorted(sizes, key=lambda _: self.rng.random()):
             if sizes[name] <= room and self.rng.random() < chance[name]:
@@ -287,11 +288,16 @@ class CaseBuilder:
             basis = event.lawful_basis.model_copy(update={"sensitive_basis": "social_protection"})
             self.case.steps[-1] = Step(self.owner, event.model_copy(update={"sensitivity": self.sensitivity, "lawful_basis": basis}))
 
+    def _transfer_target(self) -> str | None:
+        """Where the owner hands a case on: up to the provincial office, or down to a local unit; None if nowhere."""
+        if self.owner != self.pso:
+            return self.pso
+        return self.centre or (self.laos[0] if self.laos else None)
+
     def _transfer(self) -> None:
         at = self._advance(timedelta(days=1), timedelta(days=2))
-        to_unit = self.pso if self.owner != self.pso else (self.centre or self.pso)
-        if to_unit == self.owner:
-            to_unit = self.laos[0] if self.laos else self.pso
+        to_unit = self._transfer_target()
+        assert to_unit is not None  # _episodes plans a transfer only when there is somewhere to go
         consent: dict[str, Any] = {"consent": self._consent(at - timedelta(minutes=30)), "consent_override": None}
         if self.target_group == "child" and self.risk == "high" and self.rng.random() < 0.5:
             consent = {"consent": None, "consent_override": {"reason": "เด็กอยู่ในภาวะเสี่ยงอันตรายเร่งด่วน ติดต่อผู้ปกครองไม่ได้",

@@ -96,6 +96,8 @@ def test_every_lifecycle_has_8_to_12_events_in_a_plausible_order(busy: list[Simu
         assert times[-1] <= DEFAULT_UNTIL
         assert CASE_ID.match(ref)
         assert {e.case_id for e in events[1:]} == {ref} and events[0].case_id is None
+        for transfer in (e for e in events if e.type == "case.transferred"):
+            assert transfer.from_unit != transfer.to_unit  # type: ignore[attr-defined]
         requested = {e.referral_id: e for e in events if e.type == "referral.requested"}  # type: ignore[attr-defined]
         for answer in (e for e in events if e.type in ("referral.accepted", "referral.rejected")):
             asked = requested[answer.referral_id]  # type: ignore[attr-defined]
