@@ -283,3 +283,33 @@ def test_a_record_can_be_re_keyed_to_the_case_id_the_hub_assigned(busy: list[Sim
             assert rekeyed.header("ce_subject") == hub_case_id.encode()
     unchanged = [r for r in busy if r.intent.kind == "malformed" or r.event_type == "case.reported"][:50]
     assert all(r.with_case_id(hub_case_id) == r.record for r in unchanged)
+
+
+def test_each_event_comes_from_the_organisation_that_would_really_send_it(busy: list[SimulatedRecord],
+                                                                           registry: Registry) -> None:
+    senders: dict[str, Counter[str]] = defaultdict(Counter)
+    for record in busy:
+        if record.intent.kind not in ("valid", "duplicate") or record.event is None:
+            continue
+        event, org = record.event, record.org
+        kind = registry.get(org).kind.value
+        senders[event.type][kind] += 1
+        tambon = event.location.tambon_code
+        if event.type in ("case.triaged", "case.assigned", "case.plan_approved", "case.closed"):
+            assert org == f"pso-{(tambon or '')[:2]}", (event.type, org, tambon)
+        if event.type in ("referral.accepted", "referral.rejected"):
+            assert org == event.recipient  # type: ignore[attr-defined]
+        if event.type == "service.delivered":
+            assert org == event.provider  # type: ignore[attr-defined]
+        if event.type == "case.reported":
+            assert (event.channel in ("phone_1300", "line")) == (org == "hotline-1300")  # type: ignore[attr-defined]
+            if kind in ("tambon_centre", "lao"):
+                assert registry.get(org).covers(tambon or _resolved(event))
+    assert set(senders["case.reported"]) == {"hotline", "tambon_centre", "lao", "hospital"}
+    assert set(senders["referral.accepted"]) <= {"hospital", "police", "ngo", "private"}
+    assert set(senders["case.followup"]) <= {"tambon_centre", "lao", "pso"} and senders["case.followup"]["tambon_centre"]
+
+
+def _resolved(event: CaseEvent) -> str:
+    places = geography.resolve_location(event.location.address_text, event.location.postal_code)
+    return places[0].tambon_code
