@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from casehub.connectors.simulator.exceptions import SimulatorConfigError
 from casehub.connectors.simulator.linker import CaseLinker
-from casehub.connectors.simulator.traffic import DEFAULT_UNTIL, SimulatorOptions, generate
-from casehub.connectors.simulator.writer import Summary, write_kafka, write_lines
+from casehub.connectors.simulator.traffic import DEFAULT_UNTIL, SimulatedRecord, SimulatorOptions, generate
+from casehub.connectors.simulator.writer import Summary, manifest_line, write_kafka, write_lines
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.registry import load_registry
@@ -52,11 +52,13 @@ SHARE = click.FloatRange(0.0, 1.0)
 @click.option("--dry-run", is_flag=True, help="Same as --out -: JSON lines on stdout, nothing sent.")
 @click.option("--follow-hub", is_flag=True, help="Needs a running `casehub worker`: give follow-ups the case ids the hub assigned (read from cases.events).")
 @click.option("--link-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="With --follow-hub: seconds to wait for the hub to open a case.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False), default=None, help="Also write FILE: one JSON line per record written saying what it is (valid, duplicate, retry, or malformed and why).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def simulate(count: int, per: str, seed: int, rate: float, duplicates: float, retries: float, malformed: float,
              structured_share: float, local_share: float, provinces: tuple[str, ...], until_text: str | None,
-             out_path: str | None, dry_run: bool, follow_hub: bool, link_timeout: float, progress: bool, as_json: bool) -> None:
+             out_path: str | None, dry_run: bool, follow_hub: bool, link_timeout: float, manifest_path: str | None, progress: bool,
+             as_json: bool) -> None:
     """Write realistic partner traffic into partners' inbound topics (partner.<org>.inbound).
 
     Cases of 8-12 events (reported, triaged, assigned, assessed, plan approved, referrals, services, follow-ups,
@@ -79,14 +81,21 @@ def simulate(count: int, per: str, seed: int, rate: float, duplicates: float, re
     target = "-" if dry_run else out_path
     with ExitStack() as stack:
         bar = stack.enter_context(tqdm(total=len(traffic), file=sys.stderr, unit="rec", disable=not progress, desc="simulate"))
+        manifest = stack.enter_context(open(manifest_path, "w", encoding="utf-8")) if manifest_path else None  # noqa: SIM115
+
+        def written(item: SimulatedRecord) -> None:
+            bar.update()
+            if manifest is not None:
+                manifest.write(manifest_line(item) + "\n")
+
         if target is not None:
             out = sys.stdout if target == "-" else stack.enter_context(open(target, "w", encoding="utf-8"))  # noqa: SIM115
-            summary = write_lines(traffic, out, rate=rate, progress=bar.update)
+            summary = write_lines(traffic, out, rate=rate, on_written=written)
         else:
             linker = CaseLinker(settings, timeout=link_timeout) if follow_hub else None
             if linker is not None:
                 stack.callback(linker.close)
-            summary = write_kafka(traffic, settings, rate=rate, linker=linker, progress=bar.update)
+            summary = write_kafka(traffic, settings, rate=rate, linker=linker, on_written=written)
     _report(summary, seed=seed, as_json=as_json, to_stderr=target == "-")
 
 

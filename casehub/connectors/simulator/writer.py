@@ -69,6 +69,16 @@ class Summary:
         }
 
 
+def manifest_line(item: SimulatedRecord) -> str:
+    """What one written record is meant to be, without its bytes: the ``--manifest`` format."""
+    return json.dumps(
+        {"topic": item.topic, "event_id": item.event_id, "event_type": item.event_type, "case_ref": item.case_ref,
+         "mode": item.mode, "intent": item.intent.as_dict()},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
 def json_line(item: SimulatedRecord) -> str:
     """One record as a JSON line: topic, key, headers as text, the value in base64, and what it is meant to be."""
     return json.dumps(
@@ -110,15 +120,15 @@ class Pacer:
 
 
 def write_lines(items: Iterable[SimulatedRecord], out: IO[str], *, rate: float = 0.0,
-                progress: Callable[[], None] | None = None) -> Summary:
+                on_written: Callable[[SimulatedRecord], None] | None = None) -> Summary:
     """JSON lines instead of Kafka (``--out``, ``--dry-run``)."""
     summary, pacer, started = Summary(), Pacer(rate), time.monotonic()
     for item in items:
         pacer.wait()
         out.write(json_line(item) + "\n")
         summary.add(item)
-        if progress:
-            progress()
+        if on_written:
+            on_written(item)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -140,7 +150,7 @@ def producer_for(settings: Settings) -> KafkaProducer:
 
 
 def write_kafka(items: Iterable[SimulatedRecord], settings: Settings, *, rate: float = 0.0,
-                linker: CaseLinker | None = None, progress: Callable[[], None] | None = None) -> Summary:
+                linker: CaseLinker | None = None, on_written: Callable[[SimulatedRecord], None] | None = None) -> Summary:
     """Write every record to its inbound topic and wait for the acknowledgements.
 
     With a ``linker``, follow-up events carry the case id the hub assigned to their case's report (read back from
@@ -160,8 +170,8 @@ def write_kafka(items: Iterable[SimulatedRecord], settings: Settings, *, rate: f
             pacer.wait()
             pending.append(producer.send(item.topic, key=record.key, value=record.value, headers=record.headers))
             summary.add(item)
-            if progress:
-                progress()
+            if on_written:
+                on_written(item)
             if len(pending) >= 10_000:
                 _settle(producer, pending)
         _settle(producer, pending)

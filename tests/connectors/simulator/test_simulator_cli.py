@@ -50,7 +50,7 @@ def read_since(consumer: KafkaConsumer, starts: dict[TopicPartition, int], wante
 
 
 def test_simulate_writes_partner_traffic_into_each_senders_inbound_topic(
-    settings: Settings, small_registry: Registry, small_registry_path: Path, unique: str
+    settings: Settings, small_registry: Registry, small_registry_path: Path, unique: str, tmp_path: Path
 ) -> None:
     apply_topics(settings, small_registry)
     names = sorted(topics.inbound(org) for org in small_registry.partners)
@@ -58,8 +58,9 @@ def test_simulate_writes_partner_traffic_into_each_senders_inbound_topic(
     try:
         starts = end_offsets(consumer, names)
         seed = int(unique[1:], 16) % 1_000_000_007
-        result = run_casehub(["simulate", "-n", "25", "--seed", str(seed), *OPTIONS, "--json", "--no-progress"],
-                             small_registry_path)
+        manifest = tmp_path / "manifest.jsonl"
+        result = run_casehub(["simulate", "-n", "25", "--seed", str(seed), *OPTIONS, "--manifest", str(manifest),
+                              "--json", "--no-progress"], small_registry_path)
         assert result.returncode == 0, result.stderr.decode()
         summary = json.loads(result.stdout)
         expected = list(generate(seed, 25, LIBRARY_OPTIONS, registry=small_registry))
@@ -76,6 +77,11 @@ def test_simulate_writes_partner_traffic_into_each_senders_inbound_topic(
     assert (summary["duplicates"], summary["retries"], summary["malformed"]) == (
         intents["duplicate"], intents["retry"], intents["malformed"])
     assert intents["duplicate"] and intents["retry"] and intents["malformed"]
+    said = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    assert [(m["topic"], m["event_id"], m["intent"]) for m in said] == [
+        (r.topic, r.event_id, r.intent.as_dict()) for r in expected]
+    broken = [m for m in said if m["intent"]["kind"] == "malformed"]
+    assert broken and all(m["intent"]["reason"] and m["intent"]["detail"] for m in broken)
     for record in found:
         headers = dict(record.headers)
         org = topics.org_of_inbound(record.topic)
