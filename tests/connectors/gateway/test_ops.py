@@ -1,0 +1,87 @@
+"""/healthz, /metrics, the OpenAPI document, and `casehub partners key` (issue once, store a hash, revoke)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+
+import httpx
+from click.testing import CliRunner
+
+from casehub.cli.main import cli
+from casehub.connectors.gateway.keys import digest, key_store_path
+from tests.connectors.gateway.conftest import Running
+from tests.streams.harness import report
+
+
+def test_healthz_reports_kafka_reachable_and_the_case_view_ready(running: Running) -> None:
+    answer = httpx.get(f"{running.gateway.url}/healthz", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok"
+    assert answer.json()["kafka"] is True and answer.json()["cases_view_ready"] is True
+
+
+def test_metrics_count_requests_by_route_and_events_by_partner(running: Running) -> None:
+    with running.gateway.client(running.orgs.lao) as client:
+        assert client.post("/v1/events", json=report().to_json()).status_code == 202
+        bad = report().to_json()
+        bad["issue_category"] = "nonsense"
+        assert client.post("/v1/events", json=bad).status_code == 422
+    text = httpx.get(f"{running.gateway.url}/metrics", timeout=10).text
+    lao = running.orgs.lao
+    assert f'casehub_gateway_events_total{{outcome="accepted",partner="{lao}"}}' in text
+    assert f'casehub_gateway_events_total{{outcome="rejected",partner="{lao}"}}' in text
+    assert 'casehub_gateway_requests_total{method="POST",route="/v1/events",status="202"}' in text
+    assert 'casehub_gateway_requests_total{method="POST",route="/v1/events",status="422"}' in text
+    assert "casehub_gateway_produce_seconds_count" in text
+
+
+def test_the_openapi_document_describes_bodies_errors_and_the_key_scheme(running: Running) -> None:
+    document = httpx.get(f"{running.gateway.url}/openapi.json", timeout=10).json()
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "casehub API key (chk_...)",
+        "description": document["components"]["securitySchemes"]["ApiKey"]["description"],
+    }
+    post = document["paths"]["/v1/events"]["post"]
+    assert post["security"] == [{"ApiKey": []}]
+    assert set(post["requestBody"]["content"]) == {
+        "application/json", "application/cloudevents+json", "application/cloudevents-batch+json"
+    }
+    assert post["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorDocument"}
+    assert post["responses"]["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SubmissionResult"}
+    mapping = document["components"]["schemas"]["PartnerEvent"]["discriminator"]["mapping"]
+    assert "case.reported" in mapping and "case.linked" not in mapping and "case.escalated" not in mapping
+    assert "HTTPValidationError" not in json.dumps(document)
+    assert "text/event-stream" in document["paths"]["/v1/stream"]["get"]["responses"]["200"]["content"]
+
+
+def test_partners_key_is_shown_once_stored_as_a_hash_and_revocable(running: Running) -> None:
+    settings = running.gateway.settings
+    env = {"CASEHUB_HOME": str(settings.home), "CASEHUB_REGISTRY_PATH": str(settings.registry_path)}
+    runner = CliRunner()
+    issued = runner.invoke(cli, ["partners", "key", running.orgs.ngo, "--json"], env=env)
+    assert issued.exit_code == 0, issued.output
+    document = json.loads(issued.stdout)
+    secret, key_id = document["key"], document["key_id"]
+    stored = key_store_path(settings).read_text()
+    assert secret not in stored and digest(secret) in stored
+    assert stat.S_IMODE(os.stat(key_store_path(settings)).st_mode) == 0o600
+
+    with running.gateway.client(key=secret) as client:
+        assert client.get("/v1/cases/CASE-20260101-00AAAAAAAA").status_code == 404  # authenticated
+
+    listed = runner.invoke(cli, ["partners", "key", running.orgs.ngo, "--list"], env=env)
+    assert key_id in listed.stdout and secret not in listed.output
+    revoked = runner.invoke(cli, ["partners", "key", running.orgs.ngo, "--revoke", "--key-id", key_id], env=env)
+    assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+    with running.gateway.client(key=secret) as client:
+        # the gateway looks at the key file at most once a second, so revocation is effective within a second
+        deadline = time.monotonic() + 10
+        while client.get("/v1/cases/CASE-20260101-00AAAAAAAA").status_code != 401 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.get("/v1/cases/CASE-20260101-00AAAAAAAA").status_code == 401
+
+    unknown = runner.invoke(cli, ["partners", "key", "ngo-nobody-at-all"], env=env)
+    assert unknown.exit_code != 0

@@ -1,0 +1,118 @@
+"""Through the real pipeline: a `casehub worker` subprocess behind the gateway (the stream tests' harness).
+
+A POST retried through a second gateway (whose memory of recent ids is empty) is written twice to the
+inbound topic; the pipeline's (source, id) dedupe delivers it once. GET /v1/cases then answers from
+cases.state at each caller's disclosure level.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from casehub.core import topics
+from casehub.core.settings import Settings
+from tests.connectors.gateway.server import GatewayServer, gateway_settings
+from tests.streams.conftest import FAST_SLA, Hub, start_hub
+from tests.streams.harness import NEIGHBOUR_TAMBON, TAMBON, citizen_id, header, read_until, report, with_ids
+
+WAIT = 90.0
+
+
+@dataclass
+class Stack:
+    hub: Hub
+    gateway: GatewayServer
+    second: GatewayServer
+
+
+@pytest.fixture(scope="module")
+def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("stack")
+    hub = start_hub(settings, workdir / "hub", FAST_SLA)
+    gateways = []
+    try:
+        for _ in range(2):
+            gateway = GatewayServer(gateway_settings(settings, workdir / "home", hub.worker.registry_path), hub.registry)
+            gateway.start()
+            gateways.append(gateway)
+        yield Stack(hub, *gateways)
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+        hub.worker.stop()
+
+
+def test_a_post_retried_after_a_gateway_restart_is_delivered_once(stack: Stack) -> None:
+    event = report(category="elderly")  # delivered to pso-84 and tc-840502
+    body = event.to_json()
+    with stack.gateway.client(stack.hub.lao) as first, stack.second.client(stack.hub.lao) as second:
+        assert first.post("/v1/events", json=body).json()["events"][0]["status"] == "accepted"
+        assert second.post("/v1/events", json=body).json()["events"][0]["status"] == "accepted"
+
+    inbound = read_until(stack.hub.settings, [topics.inbound(stack.hub.lao)],
+                         done=lambda rs: len(with_ids(rs, {event.id})) >= 2, timeout=WAIT)
+    assert len(with_ids(inbound, {event.id})) == 2  # both gateways wrote it
+    delivered = read_until(stack.hub.settings, [topics.outbound("pso-84")],
+                           done=lambda rs: bool(with_ids(rs, {event.id})), timeout=WAIT, settle=5.0)
+    (record,) = with_ids(delivered, {event.id})
+    assert header(record, "ce_source") == f"/partners/{stack.hub.lao}".encode()
+
+
+def _case_of(stack: Stack, event_id: str) -> str:
+    delivered = read_until(stack.hub.settings, [topics.outbound(f"tc-{TAMBON}")],
+                           done=lambda rs: bool(with_ids(rs, {event_id})), timeout=WAIT)
+    (record,) = with_ids(delivered, {event_id})
+    return str(record.key.decode())
+
+
+def _get_when_known(gateway: GatewayServer, org: str, case_id: str) -> dict:
+    with gateway.client(org) as client:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            answer = client.get(f"/v1/cases/{case_id}")
+            if answer.status_code == 200:
+                return dict(answer.json())
+            assert answer.status_code == 404, answer.text
+            time.sleep(0.5)
+    raise AssertionError(f"{case_id} did not reach the gateway's case view within {WAIT} s")
+
+
+def test_get_case_is_projected_to_each_callers_disclosure_level(stack: Stack) -> None:
+    cid = citizen_id()
+    event = report(cid=cid, summary="เด็กถูกทิ้งไว้ลำพังที่บ้านเลขที่ 99 ซอยลับ", reporter_phone="0812345678")
+    event = event.model_copy(update={"subject": event.subject.model_copy(update={"given_name": "สมหญิง", "family_name": "ใจดีมาก"})})
+    with stack.gateway.client(stack.hub.lao) as client:
+        assert client.post("/v1/events", json=event.to_json()).status_code == 202
+    case_id = _case_of(stack, event.id)
+
+    full = _get_when_known(stack.gateway, stack.hub.lao, case_id)
+    assert full["disclosure"] == "full"
+    assert full["location"]["tambon_code"] == TAMBON
+    assert full["location"]["province_name_en"] == "Surat Thani"
+    assert full["issue_category"] == event.issue_category and full["status"] == "open"
+
+    with stack.gateway.client(stack.hub.ngo) as client:
+        answer = client.get(f"/v1/cases/{case_id}")
+    assert answer.status_code == 200, answer.text
+    pseudonymised = answer.json()
+    assert pseudonymised["disclosure"] == "pseudonymised"
+    assert pseudonymised["location"]["tambon_code"] is None and pseudonymised["location"]["tambon_name_th"] is None
+    assert pseudonymised["location"]["amphoe_code"] == TAMBON[:4]
+    assert pseudonymised["subject_token"] == full["subject_token"]
+    assert "location.tambon_code" in pseudonymised["withheld"]
+    for secret in (cid, "สมหญิง", "ใจดีมาก", "ซอยลับ", "0812345678", "บ้านใต้"):
+        assert secret.encode() not in answer.content, secret
+
+    for outsider in (f"tc-{NEIGHBOUR_TAMBON}", "pso-50"):
+        with stack.gateway.client(outsider) as client:
+            refused = client.get(f"/v1/cases/{case_id}")
+            unknown = client.get("/v1/cases/CASE-20260101-00AAAAAAAA")
+        assert refused.status_code == 404
+        assert json.loads(refused.content)["error"] == unknown.json()["error"] == "not_found"
+    with stack.gateway.client("hotline-1300") as client:  # national
+        assert client.get(f"/v1/cases/{case_id}").status_code == 200
