@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from casehub.connectors.csv_import.ledger import UploadLedger
+from casehub.connectors.csv_import.ledger import UploadLedger, ledger_dir
 from casehub.connectors.csv_import.upload import submit
 from casehub.connectors.gateway.exceptions import UnknownOrganisation
 from casehub.connectors.gateway.models import UploadResult
@@ -23,7 +23,7 @@ async def _run(settings: Settings, raw: bytes, org: str, all_or_nothing: bool) -
     await writer.start()
     try:
         return await submit(
-            raw, org=org, writer=writer, ledger=UploadLedger(settings.home / "uploads"), all_or_nothing=all_or_nothing
+            raw, org=org, writer=writer, ledger=UploadLedger(ledger_dir(settings)), all_or_nothing=all_or_nothing
         )
     finally:
         await writer.stop()

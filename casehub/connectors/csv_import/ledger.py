@@ -13,6 +13,13 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from casehub.core.settings import Settings
+
+
+def ledger_dir(settings: Settings) -> Path:
+    """Where the gateway and `casehub import` keep the ledger (the same place, so each sees the other's uploads)."""
+    return settings.home / "uploads"
+
 
 class UploadLedger:
     """Rows submitted per (org, file hash)."""

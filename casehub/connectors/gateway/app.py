@@ -137,6 +137,7 @@ def create_app(settings: Settings, *, registry: Registry | None = None, keys: Ke
         finally:
             await hub.cases.stop()
             await hub.writer.stop()
+            log.info("gateway stopped")
 
     app = FastAPI(
         title="casehub gateway",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from casehub.connectors.csv_import.ledger import ledger_dir
 from casehub.connectors.gateway.case_view import CasesView
 from casehub.connectors.gateway.keys import KeyStore
 from casehub.connectors.gateway.metrics import GatewayMetrics
@@ -33,7 +34,7 @@ class Gateway:
     @property
     def uploads_dir(self) -> Path:
         """Where the CSV upload ledger lives (shared with `casehub import`)."""
-        return self.settings.home / "uploads"
+        return ledger_dir(self.settings)
 
 
 def gateway_of(request: Request) -> Gateway:

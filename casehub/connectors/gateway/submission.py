@@ -66,6 +66,8 @@ def read_items(body: bytes, content_type: str | None, *, max_batch: int) -> list
         if kind == BATCH_CONTENT_TYPE:
             raise RequestInvalid(f"{BATCH_CONTENT_TYPE} is a JSON array of CloudEvents")
         return [document]
+    if kind == STRUCTURED_CONTENT_TYPE:
+        raise RequestInvalid(f"{STRUCTURED_CONTENT_TYPE} is one CloudEvent (a JSON object); send a batch as {BATCH_CONTENT_TYPE}")
     if not isinstance(document, list):
         raise RequestInvalid("the body must be one event (a JSON object) or a batch (a JSON array of events)")
     if not document:
@@ -97,12 +99,16 @@ def _rule_problems(event: CaseEvent, now: datetime | None) -> list[FieldError]:
     return problems
 
 
-def prepare_item(index: int, item: Any, *, source: str, now: datetime | None = None) -> Prepared | list[ItemProblem]:
+def prepare_item(
+    index: int, item: Any, *, source: str, now: datetime | None = None, structured_only: bool = False
+) -> Prepared | list[ItemProblem]:
     """Validate one item and encode it for the inbound topic, or list what is wrong with it."""
     structured = isinstance(item, dict) and "specversion" in item
     prefix = "data." if structured else ""
     if not isinstance(item, dict):
         return [ItemProblem(index, "", f"an event is a JSON object, got {type(item).__name__}")]
+    if structured_only and not structured:
+        return [ItemProblem(index, "specversion", "is required in a CloudEvent; send plain event bodies as application/json")]
     try:
         event = _decoded(item)
     except EventInvalid as exc:
@@ -123,14 +129,21 @@ def prepare_item(index: int, item: Any, *, source: str, now: datetime | None = N
     return Prepared(index, event, record, hashlib.sha256(record.value).hexdigest())
 
 
-def prepare(items: Iterable[Any], *, org: str, now: datetime | None = None) -> tuple[list[Prepared], list[ItemProblem]]:
-    """Every item checked (none is skipped after a failure), and ids that repeat within the request flagged."""
+def prepare(
+    items: Iterable[Any], *, org: str, now: datetime | None = None, content_type: str | None = None
+) -> tuple[list[Prepared], list[ItemProblem]]:
+    """Every item checked (none is skipped after a failure), and ids that repeat within the request flagged.
+
+    Under the CloudEvents media types every item must be a structured CloudEvent; under application/json
+    each item may be either a CloudEvent or a plain event body.
+    """
+    structured_only = media_type(content_type) in (STRUCTURED_CONTENT_TYPE, BATCH_CONTENT_TYPE)
     source = topics.event_source(org)
     ready: list[Prepared] = []
     problems: list[ItemProblem] = []
     first_index: dict[str, int] = {}
     for index, item in enumerate(items):
-        outcome = prepare_item(index, item, source=source, now=now)
+        outcome = prepare_item(index, item, source=source, now=now, structured_only=structured_only)
         if isinstance(outcome, list):
             problems += outcome
             continue

@@ -173,3 +173,12 @@ def test_the_rate_limit_answers_429_with_retry_after(settings, tmp_path) -> None
     assert int(answers[3].headers["Retry-After"]) >= 1
     assert answers[3].json()["error"] == "rate_limited"
     assert not_limited.status_code == 404  # buckets are per partner
+
+
+def test_cloudevents_media_types_need_cloudevents(running: Running) -> None:
+    body = plain()
+    with running.gateway.client(running.orgs.lao) as client:
+        answer = client.post("/v1/events", content=json.dumps(body), headers={"Content-Type": "application/cloudevents+json"})
+        batch = client.post("/v1/events", content=json.dumps(body), headers={"Content-Type": "application/cloudevents-batch+json"})
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "specversion"
+    assert batch.status_code == 400

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import time
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from casehub.cli.main import cli
 from casehub.connectors.gateway.keys import digest, key_store_path
+from casehub.connectors.gateway.producer import EventWriter
+from casehub.core.errors import TransportError
 from tests.connectors.gateway.conftest import Running
-from tests.streams.harness import report
+from tests.streams.harness import CASEHUB, free_port, report
 
 
 def test_healthz_reports_kafka_reachable_and_the_case_view_ready(running: Running) -> None:
@@ -85,3 +89,42 @@ def test_partners_key_is_shown_once_stored_as_a_hash_and_revocable(running: Runn
 
     unknown = runner.invoke(cli, ["partners", "key", "ngo-nobody-at-all"], env=env)
     assert unknown.exit_code != 0
+
+
+def test_casehub_gateway_serves_from_the_command_line(running: Running, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = running.gateway.settings
+    port = free_port()
+    env = {
+        **os.environ,
+        "CASEHUB_HOME": str(settings.home),
+        "CASEHUB_REGISTRY_PATH": str(settings.registry_path),
+        "CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers(),
+    }
+    log = (tmp_path / "gateway.log").open("wb")
+    process = subprocess.Popen([str(CASEHUB), "gateway", "--port", str(port)], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline and health is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert health is not None and health.status_code == 200, (tmp_path / "gateway.log").read_text()[-3000:]
+        key = running.gateway.key_for(running.orgs.lao)
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/events", json=report().to_json(),
+                            headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert answer.status_code == 202, answer.text
+    finally:
+        process.terminate()
+        status = process.wait(timeout=30)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status still says how it ended
+    assert status in (0, -15)
+    assert "gateway stopped" in (tmp_path / "gateway.log").read_text()
+
+
+async def test_an_unreachable_cluster_is_a_transport_error(running: Running) -> None:
+    writer = EventWriter(running.gateway.settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{free_port()}"}))
+    with pytest.raises(TransportError):
+        await writer.start()
+    assert await writer.reachable() is False

@@ -41,8 +41,9 @@ def router(max_batch: int) -> APIRouter:
     async def post_events(request: Request, who: Annotated[Caller, Depends(caller)]) -> SubmissionResult:
         hub = gateway_of(request)
         body = await read_body(request, hub.settings.gateway_max_upload_bytes)
-        items = read_items(body, request.headers.get("content-type"), max_batch=hub.settings.gateway_max_batch)
-        ready, problems = prepare(items, org=who.org)
+        content_type = request.headers.get("content-type")
+        items = read_items(body, content_type, max_batch=hub.settings.gateway_max_batch)
+        ready, problems = prepare(items, org=who.org, content_type=content_type)
         fresh: list[Prepared] = []
         repeats: set[int] = set()
         for prepared in ready:
