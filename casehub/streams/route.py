@@ -19,6 +19,8 @@ _ADDRESSEE_FIELD = {
     "case.triaged": "assigned_unit",
     "case.escalated": "escalated_to",
 }
+ADDRESSED_TYPES = frozenset(_ADDRESSEE_FIELD)
+"""Event types that may name their recipient (delivered to it whatever its subscriptions say)."""
 _DISCLOSING = frozenset({"referral.requested", "case.transferred"})
 
 

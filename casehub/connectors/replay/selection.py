@@ -44,6 +44,14 @@ class Candidate:
         decoded = self.decoded()
         return decoded.event.type if decoded else None
 
+    def source(self) -> str | None:
+        """The CloudEvents source (``ce_source`` header; structured records are decoded for it)."""
+        found = header(self.record.headers, "ce_source")
+        if found is not None:
+            return found.decode()
+        decoded = self.decoded()
+        return decoded.source if decoded else None
+
     def case_id(self) -> str | None:
         found = header(self.record.headers, "ce_subject")
         if found is not None:

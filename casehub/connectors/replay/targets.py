@@ -76,12 +76,26 @@ class PartnerTarget:
         self.states = states
         self.replay_id = replay_id
         self.topic = topics.outbound(org)
+        self._types: dict[str, bool] = {}
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "partner": self.partner.id, "topic": self.topic,
                 "disclosure": self.partner.disclosure.value, "registry_version": self.registry.version}
 
+    def _may_want(self, event_type: str) -> bool:
+        """Whether events of this type can reach the partner at all (cheap, from the ce_type header: most of a long
+        replay is never decoded). Types addressed to a named partner may, whatever its subscriptions."""
+        wanted = self._types.get(event_type)
+        if wanted is None:
+            wanted = self._types[event_type] = event_type in route.ADDRESSED_TYPES or any(
+                rule.matches(event_type, category) for rule in self.partner.subscriptions
+                for category in rule.issue_categories)
+        return wanted
+
     def take(self, candidate: Candidate, provenance: Headers, *, dry_run: bool) -> Outcome:
+        event_type = candidate.event_type() or ""
+        if event_type and not self._may_want(event_type):
+            return Outcome(event_type, skipped="not selected (subscription/jurisdiction)")
         decoded = candidate.decoded()
         if decoded is None:
             return Outcome(_type_of(candidate), skipped="undecodable")
@@ -117,9 +131,8 @@ class PartnerTarget:
             event, recipient=self.partner.id, disclosure=self.partner.disclosure.value, source=source, topic=topic,
             withheld_fields=withheld_fields, decision=decision, reason=reason, now=now,
         )
-        document = json.loads(value)
-        document["replay_id"] = self.replay_id
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        # the pipeline's record, plus which replay wrote it (spliced in: the record is a JSON object)
+        body = value[:-1] + b',"replay_id":' + json.dumps(self.replay_id).encode() + b"}"
         headers = [("content-type", audit.AUDIT_CONTENT_TYPE), (REPLAY_PREFIX + "id", self.replay_id.encode())]
         return Out(topics.HUB_AUDIT, (event.case_id or "").encode(), body, headers)
 
@@ -154,23 +167,25 @@ class PipelineTarget:
             elif not dry_run:
                 outcome.outputs.append(Out(topics.inbound(org), record.key, record.value, headers))
             return outcome
-        decoded = candidate.decoded()
-        if decoded is None:
-            return Outcome(_type_of(candidate), skipped="undecodable")
-        event, source = decoded.event, decoded.source
+        source, event_type = candidate.source(), _type_of(candidate)
+        if source is None:
+            return Outcome(event_type, skipped="undecodable")
         if source == HUB_SOURCE:
-            return Outcome(event.type, skipped="hub-written (the pipeline makes it again)")
+            return Outcome(event_type, skipped="hub-written (the pipeline makes it again)")
         org = source.removeprefix("/partners/")
         if source == org or org not in self.registry:
-            return Outcome(event.type, skipped="source is not a partner in the registry")
+            return Outcome(event_type, skipped="source is not a partner in the registry")
         if dry_run:
-            return Outcome(event.type)
-        if event.type == "case.reported" and event.case_id:
-            stripped = event.model_copy(update={"case_id": None, "subject_token": None, "enrichment": None})
+            return Outcome(event_type)
+        if event_type == "case.reported" and candidate.case_id():
+            decoded = candidate.decoded()
+            if decoded is None:
+                return Outcome(event_type, skipped="undecodable")
+            stripped = decoded.event.model_copy(update={"case_id": None, "subject_token": None, "enrichment": None})
             wire = encode_binary(stripped, source=source)
             headers = [*without_provenance(wire.headers), *provenance]
-            return Outcome(event.type, [Out(topics.inbound(org), record.key, wire.value, headers)])
-        return Outcome(event.type, [Out(topics.inbound(org), record.key, record.value, headers)])
+            return Outcome(event_type, [Out(topics.inbound(org), record.key, wire.value, headers)])
+        return Outcome(event_type, [Out(topics.inbound(org), record.key, record.value, headers)])
 
     def close(self) -> None:
         return None
