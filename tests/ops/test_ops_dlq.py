@@ -142,3 +142,15 @@ def test_a_redriven_record_that_fails_again_returns_with_its_attempts_raised(hub
 
     twice = json.loads(run_cli("dlq", "redrive", "--offset", where, "--json"))
     assert twice["sent"] == 0 and twice["already_redriven"] == 1
+
+
+def test_status_lists_the_running_worker_and_probes_its_metrics_endpoint(hub: Hub) -> None:
+    port = hub.worker.env_extra["CASEHUB_WORKER_METRICS_PORT"]
+    url = f"http://127.0.0.1:{port}/metrics"
+    result = CliRunner().invoke(cli, ["status", "--endpoint", url, "--json"], catch_exceptions=False)
+    found = json.loads(result.output)
+    (worker,) = [w for w in found["workers"] if w["group"] == hub.worker.worker_id]
+    assert worker["members"] == 1 and worker["state"] == "Stable"
+    assert found["endpoints"] == [{"url": url, "up": True, "status": 200}]
+    human = CliRunner().invoke(cli, ["status", "--no-dlq"], catch_exceptions=False).output
+    assert f"worker   {hub.worker.worker_id}: Stable, 1 member(s)" in human
