@@ -67,7 +67,8 @@ def test_partners_key_is_shown_once_stored_as_a_hash_and_revocable(running: Runn
     runner = CliRunner()
     issued = runner.invoke(cli, ["partners", "key", running.orgs.ngo, "--json"], env=env)
     assert issued.exit_code == 0, issued.output
-    document = json.loads(issued.stdout)
+    # (another test may have reset structlog to its defaults, which print to stdout: read the JSON document itself)
+    document = json.loads(issued.stdout[issued.stdout.index("{\n"):])
     secret, key_id = document["key"], document["key_id"]
     stored = key_store_path(settings).read_text()
     assert secret not in stored and digest(secret) in stored
