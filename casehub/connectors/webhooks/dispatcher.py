@@ -118,17 +118,16 @@ class Dispatcher:
         """Read, dispatch and commit until ``stop()``; a Kafka failure writing audit or dead letters ends it with TransportError."""
         try:
             while not self._stopping.is_set():
-                try:
-                    batches = await self._consumer.getmany(timeout_ms=POLL_MS)
+                if self._paused or self._full():
+                    await self._lanes.wait_for_progress(POLL_MS / 1000)
+                self._apply_backpressure()
+                room = self.settings.webhook_max_in_flight - self._lanes.in_flight
+                try:  # still polled while paused: a member that stops polling is dropped from the group
+                    batches = await self._consumer.getmany(timeout_ms=0 if self._paused else POLL_MS,
+                                                           max_records=max(1, room))
                 except KafkaError as exc:
                     raise wrap_kafka_error(exc, "read of the outbound topics") from exc
-                owned = self._consumer.assignment()
-                for tp, batch in batches.items():
-                    if tp not in owned:  # revoked while this batch was fetched: the new owner reads it
-                        continue
-                    for record in batch:
-                        self._lanes.submit(record)
-                self._apply_backpressure()
+                self._submit(batches)
                 await self._commit()
                 if self._failure is not None:
                     raise self._failure
@@ -146,8 +145,21 @@ class Dispatcher:
         self._failure = error
         self._stopping.set()
 
+    def _submit(self, batches: dict[TopicPartition, list[Record]]) -> None:
+        """Hand records to their lanes (``getmany``'s max_records kept them within ``webhook_max_in_flight``)."""
+        owned = self._consumer.assignment()
+        for tp, batch in batches.items():
+            if tp not in owned:  # revoked while this batch was fetched: the new owner reads it
+                continue
+            for record in batch:
+                self._lanes.submit(record)
+
+    def _full(self) -> bool:
+        return self._lanes.in_flight >= self.settings.webhook_max_in_flight
+
     def _apply_backpressure(self) -> None:
-        if self._lanes.in_flight >= self.settings.webhook_max_in_flight:
+        """Pause fetching while full (e.g. a receiver failing); resume at half, as pausing drops prefetched records."""
+        if self._full() or (self._paused and self._lanes.in_flight > self.settings.webhook_max_in_flight // 2):
             self._consumer.pause(*self._consumer.assignment())  # every pass: partitions may have been reassigned
             self._paused = True
         elif self._paused:

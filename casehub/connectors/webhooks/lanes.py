@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
@@ -47,11 +48,18 @@ class Lanes:
         self._queues: dict[LaneId, deque[Record]] = {}
         self._tasks: dict[LaneId, asyncio.Task[None]] = {}
         self.progress: dict[TopicPartition, PartitionProgress] = {}
+        self._progressed = asyncio.Event()
 
     @property
     def in_flight(self) -> int:
         """Records read and not yet finished, over every partition."""
         return sum(len(p.pending) for p in self.progress.values())
+
+    async def wait_for_progress(self, timeout: float) -> None:
+        """Return once some record finishes (or after ``timeout`` seconds)."""
+        self._progressed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progressed.wait(), timeout)
 
     def submit(self, record: Record) -> None:
         """Queue ``record`` behind the earlier records of its case."""
@@ -75,6 +83,7 @@ class Lanes:
                 await self._deliver(record)
                 queue.popleft()
                 self.progress[lane[0]].finished(record.offset)
+                self._progressed.set()
         finally:
             self._queues.pop(lane, None)
             self._tasks.pop(lane, None)

@@ -17,6 +17,8 @@ from casehub.streams.dlq import Origin, dead_letter_headers
 
 Headers = list[tuple[str, bytes]]
 STAGE = "webhook"
+DLQ_TOPIC = topics.HUB_DLQ
+AUDIT_TOPIC = topics.HUB_AUDIT
 AUDIT_HEADERS: Headers = [("content-type", audit.AUDIT_CONTENT_TYPE)]
 
 
@@ -84,7 +86,3 @@ def dead_letter(record: ConsumerRecord[Any, Any], *, reason: str, exception: str
     where = origin(record)
     headers = dead_letter_headers(where, stage=STAGE, reason=reason, exception=exception, attempts=attempts)
     return where.key, where.value, headers
-
-
-DLQ_TOPIC = topics.HUB_DLQ
-AUDIT_TOPIC = topics.HUB_AUDIT

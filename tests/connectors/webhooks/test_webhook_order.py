@@ -50,3 +50,27 @@ async def test_a_retried_event_keeps_its_case_in_order_while_other_cases_proceed
     assert a1_attempts == [(1, 503, "webhook_retry"), (2, 200, "webhook_delivered")]
     assert [e["event_id"] for e in entries if e["case_id"] == case_a and e["decision"] == "webhook_delivered"] == [a1.id, a2.id, a3.id]
     assert len(entries) == 6
+
+
+async def test_no_more_events_are_outstanding_than_the_in_flight_bound(hub: WebhookHub, unique: str) -> None:
+    hub.settings = hub.settings.model_copy(update={"webhook_max_in_flight": 2})
+    events = [triaged(f"CH-{unique}-{n}") for n in range(8)]  # eight cases: without a bound all would be sent at once
+    lock, open_now, most = threading.Lock(), [0], [0]
+    release = threading.Event()
+
+    def respond(request: Request, earlier: int) -> Answer:
+        with lock:
+            open_now[0] += 1
+            most[0] = max(most[0], open_now[0])
+        release.wait(0.2)  # hold each request a little, so concurrent ones would overlap
+        with lock:
+            open_now[0] -= 1
+        return 200, {}
+
+    hub.receiver.respond = respond
+    hub.publish(*events)
+    async with running(hub.dispatcher()):
+        await until(lambda: hub.committed() == len(events), what="every event delivered and committed")
+
+    assert sorted(hub.receiver.event_ids()) == sorted(e.id for e in events)
+    assert 1 <= most[0] <= 2  # (concurrency itself is shown by the ordering test above)
