@@ -107,7 +107,7 @@ def make_target(settings: Settings, registry: Registry, request: ReplayRequest, 
     return FileTarget(request.path, replay_id)
 
 
-class _Pacer:
+class Pacer:
     """Sleeps so that no more than ``rate`` records per second go out."""
 
     def __init__(self, rate: float | None) -> None:
@@ -150,7 +150,7 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
 
 
 def _consume(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any) -> None:
-    pacer = _Pacer(request.rate)
+    pacer = Pacer(request.rate)
     failures: list[BaseException] = []
     for record in read_spans(consumer, request.from_topic, report.spans):
         report.read += 1

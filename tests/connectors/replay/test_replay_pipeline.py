@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from casehub.connectors.replay import ReplayRequest, run_replay
+from casehub.connectors.replay import OffsetSpec, ReplayRequest, run_replay
 from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.records import header
 from casehub.schemas.codec import encode_binary
 from casehub.streams.keys import new_case_id
-from tests.connectors.replay.canonical import end_offsets, read_from
+from tests.connectors.replay.canonical import end_offsets, read_from, registry_with
 from tests.kafka_helpers import create_topics, produce
 from tests.streams.conftest import Hub, start_hub
-from tests.streams.harness import TAMBON, free_port, publish, read_until, report, with_ids
+from tests.streams.harness import TAMBON, free_port, partner, publish, read_until, report, with_ids
 from tests.streams.test_metrics import scrape, value, wait_for
 
 
@@ -71,3 +72,25 @@ def test_replaying_cases_events_into_the_pipeline_twice_creates_no_duplicate_del
     assert {header(r.headers, "hub.replay.id") for r in replayed} == {first.id.encode(), second.id.encode()}
     assert {header(r.headers, "hub.replay.topic") for r in replayed} == {archive.encode()}
     assert all(header(r.headers, "ce_source") == topics.event_source(hub.lao).encode() for r in replayed)
+
+
+def test_an_inbound_topic_is_re_run_byte_for_byte_with_provenance(settings: Settings, unique: str,
+                                                                  tmp_path: Path) -> None:
+    org = f"ngo-{unique}"
+    registry = registry_with(tmp_path / "partners.yaml", partner(org, "ngo", {"provinces": ["84"]}, "full", []))
+    inbound = topics.inbound(org)
+    create_topics(settings, inbound)
+    sent = [report() for _ in range(5)]
+    wires = [encode_binary(e, source="/partners/whoever") for e in sent]
+    produce(settings, inbound, [(b"k%d" % i, w.value, w.headers) for i, w in enumerate(wires)])
+
+    done = run_replay(settings, registry, ReplayRequest(
+        from_topic=inbound, target="pipeline", progress=False,
+        start=OffsetSpec.parse(["0:1"], "--start-offset"), end=OffsetSpec.parse(["0:3"], "--end-offset")))
+
+    assert done.selected == 3
+    copies = read_from(settings, inbound, {0: 5}, expect=3, settle=1.0)
+    assert [r.value for r in copies] == [w.value for w in wires[1:4]]
+    assert [r.key for r in copies] == [b"k1", b"k2", b"k3"]
+    assert [header(r.headers, "hub.replay.offset") for r in copies] == [b"1", b"2", b"3"]
+    assert all(header(r.headers, "ce_id") == w.header("ce_id") for r, w in zip(copies, wires[1:4], strict=True))
