@@ -40,7 +40,8 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level_no)
     for noisy in ("kafka", "aiokafka", "faust", "mode"):
-        logging.getLogger(noisy).setLevel(max(level_no, logging.WARNING))
+        # kafka-python warns about its own event-loop timing on a busy machine; only its errors matter to users
+        logging.getLogger(noisy).setLevel(max(level_no, logging.ERROR if noisy == "kafka" else logging.WARNING))
     _configured = True
 
 
