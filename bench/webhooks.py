@@ -26,8 +26,9 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from casehub.connectors.webhooks.dispatcher import Dispatcher, targets_of
+from casehub.connectors.webhooks.dispatcher import Dispatcher
 from casehub.connectors.webhooks.secrets import SecretStore
+from casehub.connectors.webhooks.targets import targets_of
 from casehub.core import topics
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     webhook_backoff_initial_seconds: float = Field(default=1.0, ge=0, description="Backoff cap of the first retry")
     webhook_backoff_max_seconds: float = Field(default=300.0, ge=0, description="Largest wait between attempts (and Retry-After)")
     webhook_max_in_flight: int = Field(default=256, ge=1, description="Events read but not yet delivered or dead-lettered")
+    webhook_refresh_seconds: float = Field(default=10.0, gt=0, description="How often the dispatcher looks for new secrets/URLs")
 
     def bootstrap_servers(self) -> str:
         """The bootstrap address: CASEHUB_KAFKA_BOOTSTRAP, else the running local cluster, else its default port."""

@@ -65,16 +65,21 @@ def list_webhooks(as_json: bool) -> None:
 @webhooks.command("run")
 @click.option("--org", "orgs", multiple=True, help="Only these partners (repeatable); default: every webhook partner with a secret.")
 def run(orgs: tuple[str, ...]) -> None:
-    """Deliver outbound events to partners' URLs until SIGTERM or Ctrl-C (offsets committed after delivery)."""
-    from casehub.connectors.webhooks.dispatcher import Dispatcher, targets_of
+    """Deliver outbound events to partners' URLs until SIGTERM or Ctrl-C (offsets committed after delivery).
+
+    Secrets issued and webhook URLs added while it runs are picked up within CASEHUB_WEBHOOK_REFRESH_SECONDS.
+    """
+    from casehub.connectors.webhooks.dispatcher import Dispatcher
+    from casehub.connectors.webhooks.targets import TargetSource
 
     settings = _settings()
-    chosen = targets_of(load_registry(settings), SecretStore.from_settings(settings), orgs or None)
+    source = TargetSource(settings, orgs)
+    chosen = source.current()
     get_logger(__name__).info("webhook dispatcher starting", group=settings.webhook_group_id,
                               partners=[t.org for t in chosen], bootstrap=settings.bootstrap_servers())
 
     async def serve() -> None:
-        dispatcher = Dispatcher(settings, chosen)
+        dispatcher = Dispatcher(settings, chosen, refresh=source.current)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, dispatcher.stop)

@@ -5,66 +5,28 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
-from pydantic import SecretStr
 
 from casehub.connectors.webhooks import records
 from casehub.connectors.webhooks.attempt import post
 from casehub.connectors.webhooks.backoff import retry_delay
-from casehub.connectors.webhooks.exceptions import WebhookConfigError
 from casehub.connectors.webhooks.lanes import Lanes, Record
-from casehub.connectors.webhooks.secrets import SecretStore
 from casehub.connectors.webhooks.signing import message_id, signed_headers
-from casehub.core import topics
+from casehub.connectors.webhooks.targets import Target
 from casehub.core.errors import wrap_kafka_error
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.registry import Registry
 from casehub.schemas.codec import decode
 from casehub.schemas.exceptions import DecodeError
 
 log = get_logger(__name__)
 POLL_MS = 200
-
-
-@dataclass(frozen=True)
-class Target:
-    """A partner the dispatcher delivers to: its outbound topic, URL and signing secret."""
-
-    org: str
-    topic: str
-    url: str
-    secret: SecretStr
-
-
-def targets_of(registry: Registry, store: SecretStore, orgs: Iterable[str] | None = None) -> list[Target]:
-    """Partners registered with a webhook URL and a secret (``orgs`` narrows them; each named one must qualify)."""
-    wanted = set(orgs or ())
-    chosen: list[Target] = []
-    for org in sorted(wanted) if wanted else sorted(registry.partners):
-        partner = registry.get(org)
-        if partner.webhook_url is None:
-            if wanted:
-                raise WebhookConfigError(f"{org} has no webhook_url in the registry")
-            continue
-        secret = store.get(org)
-        if secret is None:
-            if wanted:
-                raise WebhookConfigError(f"{org} has no webhook secret", hint=f"issue one: casehub webhooks secret {org}")
-            log.warning("webhook partner skipped: no secret issued", partner=org)
-            continue
-        chosen.append(Target(org, topics.outbound(org), partner.webhook_url, secret))
-    if not chosen:
-        raise WebhookConfigError("no partner to deliver webhooks to",
-                                 hint="set webhook_url in the registry and run `casehub webhooks secret ORG`")
-    return chosen
 
 
 class Dispatcher:
@@ -74,9 +36,14 @@ class Dispatcher:
     (or another member taking a partition) resumes there; receivers drop repeats by ``webhook-id``.
     """
 
-    def __init__(self, settings: Settings, targets: list[Target], *, rng: random.Random | None = None) -> None:
+    def __init__(self, settings: Settings, targets: list[Target], *, refresh: Callable[[], list[Target]] | None = None,
+                 rng: random.Random | None = None) -> None:
         self.settings = settings
-        self.targets = {t.topic: t for t in targets}
+        self.targets: dict[str, Target] = {}
+        self._initial = targets
+        self._refresh = refresh
+        self._next_refresh = 0.0
+        self._subscribed: list[str] = []
         self._rng = rng or random.Random()
         self._consumer = AIOKafkaConsumer(
             **settings.aiokafka_config(),
@@ -103,8 +70,24 @@ class Dispatcher:
         except KafkaError as exc:
             await self._close()
             raise wrap_kafka_error(exc, "start of the webhook dispatcher") from exc
-        self._consumer.subscribe(sorted(self.targets), listener=_Rebalance(self))
-        log.info("webhook dispatcher started", partners=sorted(t.org for t in self.targets.values()))
+        self._retarget(self._initial)
+        if not self._subscribed:
+            log.warning("no webhook partner yet: waiting for a webhook_url and `casehub webhooks secret ORG`")
+        self._next_refresh = time.monotonic() + self.settings.webhook_refresh_seconds
+
+    def _retarget(self, targets: list[Target]) -> None:
+        """Deliver to ``targets`` from now on; a changed set of topics re-subscribes (a rebalance follows)."""
+        current = {t.topic: t for t in targets}
+        self.targets.update(current)  # a dropped partner's lanes may still finish a record until its revocation
+        wanted = sorted(current)
+        if wanted == self._subscribed:
+            return
+        if wanted:
+            self._consumer.subscribe(wanted, listener=_Rebalance(self))
+        else:
+            self._consumer.unsubscribe()
+        self._subscribed = wanted
+        log.info("webhook partners", partners=sorted(t.org for t in targets))
 
     def assigned(self) -> list[str]:
         """The partitions this member delivers now, as ``topic[partition]``."""
@@ -118,6 +101,12 @@ class Dispatcher:
         """Read, dispatch and commit until ``stop()``; a Kafka failure writing audit or dead letters ends it with TransportError."""
         try:
             while not self._stopping.is_set():
+                if self._refresh is not None and time.monotonic() >= self._next_refresh:
+                    self._retarget(self._refresh())
+                    self._next_refresh = time.monotonic() + self.settings.webhook_refresh_seconds
+                if not self._subscribed:
+                    await asyncio.sleep(POLL_MS / 1000)
+                    continue
                 if self._paused or self._full():
                     await self._lanes.wait_for_progress(POLL_MS / 1000)
                 self._apply_backpressure()

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from casehub.connectors.webhooks.dispatcher import Dispatcher, targets_of
+from casehub.connectors.webhooks.dispatcher import Dispatcher
 from casehub.connectors.webhooks.secrets import SecretStore
+from casehub.connectors.webhooks.targets import targets_of
 from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.registry import parse_registry

@@ -73,3 +73,28 @@ def test_run_delivers_until_sigterm_and_commits(hub: WebhookHub, unique: str) ->
     assert hub.committed() == 1
     assert Webhook(hub.secret).verify(hub.receiver.requests[0].body, hub.receiver.requests[0].headers)["id"] == event.id
     assert hub.secret not in logs and "webhook delivered" in logs
+
+
+def test_a_running_dispatcher_starts_delivering_once_a_secret_is_issued(hub: WebhookHub, unique: str, tmp_path: Path) -> None:
+    Path(str(hub.settings.webhook_secrets_path)).unlink()  # the partner has a URL but no secret yet
+    event = triaged(f"CH-{unique}")
+    hub.publish(event)
+    env = {**_env(hub), "CASEHUB_WEBHOOK_REFRESH_SECONDS": "0.3"}
+    log_path = tmp_path / "run.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen([str(CASEHUB), "webhooks", "run"], env=env, stdout=log_file, stderr=log_file)
+        try:
+            deadline = time.monotonic() + LIMIT
+            while "no webhook partner yet" not in log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "no webhook partner yet" in log_path.read_text()
+            assert hub.receiver.requests == []
+            issued = _casehub(hub, "webhooks", "secret", hub.org)
+            assert issued.returncode == 0, issued.stderr
+            hub.receiver.wait_for(lambda: len(hub.receiver.requests) == 1, timeout=LIMIT)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=LIMIT)
+    assert process.returncode == 0, log_path.read_text()
+    request = hub.receiver.requests[0]
+    assert Webhook(issued.stdout.strip()).verify(request.body, request.headers)["id"] == event.id
