@@ -134,24 +134,40 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
             partitions_of(consumer, topics.outbound(request.partner or ""))  # the partner's topic must exist
         bar = tqdm(total=sum(s.size for s in spans.values()), unit="rec", file=sys.stderr, disable=not request.progress,
                    desc=f"replay {request.from_topic}", dynamic_ncols=True)
+        failures: list[BaseException] = []
         try:
             if request.dry_run:
-                _consume(consumer, request, target, report, None, bar)
+                _consume(consumer, request, target, report, None, bar, failures)
             else:
                 with writer(settings, client_id=f"casehub-replay-{replay_id}") as producer:
-                    _consume(consumer, request, target, report, producer, bar)
-                    _audit(producer, request, report)
+                    failures = _produce(consumer, request, target, report, producer, bar)
         finally:
             bar.close()
             target.close()
     report.seconds = time.monotonic() - started
+    if failures:
+        raise ReplayFailed(f"replay {report.id}: {len(failures)} record(s) were not written: {failures[0]!r}",
+                           hint="the replay can be run again; partners dedupe on (ce_source, ce_id)")
     log.info("replay finished", **{k: v for k, v in report.as_dict().items() if k not in ("ranges", "target")})
     return report
 
 
-def _consume(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any) -> None:
-    pacer = Pacer(request.rate)
+def _produce(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any
+             ) -> list[BaseException]:
+    """Replay into ``producer``; the audit record says how it ended (completed, failed or interrupted)."""
     failures: list[BaseException] = []
+    status = "interrupted"
+    try:
+        _consume(consumer, request, target, report, producer, bar, failures)
+        status = "failed" if failures else "completed"
+    finally:
+        _audit(producer, request, report, status, len(failures))
+    return failures
+
+
+def _consume(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any,
+             failures: list[BaseException]) -> None:
+    pacer = Pacer(request.rate)
     for record in read_spans(consumer, request.from_topic, report.spans):
         report.read += 1
         bar.update(1)
@@ -178,14 +194,11 @@ def _consume(consumer: Any, request: ReplayRequest, target: Target, report: Repl
             producer.flush(timeout=120)
         except KafkaError as exc:
             raise wrap_kafka_error(exc, "produce") from exc
-        if failures:
-            raise ReplayFailed(f"replay {report.id}: {len(failures)} record(s) were not written: {failures[0]!r}",
-                               hint="the replay can be run again; partners dedupe on (ce_source, ce_id)")
 
 
-def _audit(producer: Any, request: ReplayRequest, report: ReplayReport) -> None:
+def _audit(producer: Any, request: ReplayRequest, report: ReplayReport, status: str, failed: int) -> None:
     topic, key, value, headers = operator_audit.action_record(
-        "replay", report.id, operator=operator_audit.operator_name(request.operator),
+        "replay", report.id, operator=operator_audit.operator_name(request.operator), status=status, failed=failed,
         from_topic=request.from_topic, ranges=report.ranges(),
         since=request.since.isoformat() if request.since else None,
         until=request.until.isoformat() if request.until else None,

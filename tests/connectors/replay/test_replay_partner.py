@@ -92,7 +92,7 @@ def test_ten_thousand_events_replayed_to_a_new_pseudonymised_partner(settings: S
                                           and report.id.encode() in r.value for r in rs))
     documents = audit_documents(audit)
     (summary,) = [d for d in documents if d.get("action") == "replay" and d.get("id") == report.id]
-    assert summary["operator"] == "tester"
+    assert summary["operator"] == "tester" and summary["status"] == "completed" and summary["failed"] == 0
     assert summary["from_topic"] == source
     assert summary["target"]["partner"] == ngo and summary["target"]["disclosure"] == "pseudonymised"
     assert summary["selected"] == len(expected)
