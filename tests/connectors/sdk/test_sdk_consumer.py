@@ -97,3 +97,27 @@ async def test_an_undecodable_record_stops_the_consumer_unless_told_to_skip(sett
     async with Consumer(settings, org, group_id=f"g-{unique}", skip_undecodable=True) as lenient:
         assert await lenient.run(seen.append, max_events=2, idle_timeout=IDLE) == 2
     assert [r.offset for r in seen] == [0, 2]
+
+
+async def test_events_of_an_aborted_hub_transaction_never_reach_the_handler(settings: Settings, unique: str) -> None:
+    from kafka import KafkaProducer
+
+    org = f"lao-{unique}"
+    create_topics(settings, topics.outbound(org))
+    aborted, committed = outbound(triaged(f"CH-{unique}-x")), outbound(triaged(f"CH-{unique}-y"))
+    producer = KafkaProducer(**settings.kafka_python_config(), transactional_id=f"tx-{unique}")
+    try:
+        producer.init_transactions()
+        for record, commit in ((aborted, False), (committed, True)):
+            producer.begin_transaction()
+            producer.send(topics.outbound(org), key=record.key, value=record.value, headers=record.headers)
+            producer.flush()
+            producer.commit_transaction() if commit else producer.abort_transaction()
+    finally:
+        producer.close()
+
+    seen: list[Received] = []
+    async with Consumer(settings, org, group_id=f"g-{unique}") as consumer:
+        await consumer.run(seen.append, max_events=1, idle_timeout=IDLE)
+        assert await consumer.run(seen.append, idle_timeout=2.0) == 0
+    assert [r.event.case_id for r in seen] == [f"CH-{unique}-y"]
