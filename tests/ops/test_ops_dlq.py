@@ -58,6 +58,8 @@ def test_scan_groups_by_stage_and_reason_and_redrive_sends_each_record_once(sett
     assert groups == {("validate", "case.reported <id>: subject.citizen_id: bad check digit"): 2,
                       ("core", "case.closed <id>: no case <case> is known"): 1}
 
+    assert len(dlq.select(scan.letters, reasons=["CHECK DIGIT"])[0]) == 2
+    assert len(dlq.select(scan.letters, stages=["core"], reasons=["check digit"])[0]) == 0
     chosen, already = dlq.select(scan.letters, stages=["validate"])
     assert len(chosen) == 2 and not already
     done = dlq.redrive(settings, chosen, already, operator="tester", criteria={"stages": ["validate"]},

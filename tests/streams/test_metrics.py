@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -53,6 +54,16 @@ def test_core_outputs_count_deliveries_dedupe_hits_and_latency() -> None:
     assert value(found, "casehub_end_to_end_latency_seconds_count") == 1
     assert value(found, "casehub_end_to_end_latency_seconds_bucket", le="0.1") == 0
     assert value(found, "casehub_end_to_end_latency_seconds_bucket", le="0.25") == 1
+
+
+def test_a_metrics_port_in_use_does_not_stop_the_worker(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        served = PipelineMetrics().serve(settings.model_copy(update={"worker_metrics_port": port}))
+    assert served is None
+    assert PipelineMetrics().serve(settings.model_copy(update={"worker_metrics_port": 0})) is None
 
 
 def _exposition(metrics: PipelineMetrics) -> str:
