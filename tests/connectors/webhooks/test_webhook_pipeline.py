@@ -1,0 +1,69 @@
+"""End to end: a partner's report goes through a real `casehub worker` and reaches a pseudonymised NGO by webhook."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from standardwebhooks.webhooks import Webhook
+
+from casehub.connectors.webhooks.dispatcher import Dispatcher
+from casehub.connectors.webhooks.secrets import SecretStore
+from casehub.connectors.webhooks.targets import TargetSource
+from casehub.core import topics
+from casehub.core.settings import Settings
+from casehub.ops.topics import apply_topics
+from casehub.registry import parse_registry
+from tests.connectors.webhooks.conftest import Tail, audit_of, running, until
+from tests.connectors.webhooks.receiver import Receiver
+from tests.streams.harness import TAMBON, Worker, partner, publish, registry_yaml, report
+
+WAIT = 90.0
+
+
+async def test_a_report_reaches_a_pseudonymised_ngo_by_webhook_without_personal_data(
+    settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    slug = "t" + uuid.uuid4().hex[:8]
+    lao, ngo = f"lao-{slug}", f"ngo-{slug}"
+    registry_path = tmp_path / "partners.yaml"
+    registry_path.write_text(registry_yaml([
+        partner(lao, "lao", {"tambons": [TAMBON]}, "full", ["case.reported"], ["children_youth"]),
+        partner(ngo, "ngo", {"provinces": ["84"]}, "pseudonymised", ["case.reported"], ["children_youth"],
+                webhook_url=receiver.url),
+    ]))
+    configured = settings.model_copy(update={
+        "registry_path": registry_path, "webhook_secrets_path": tmp_path / "secrets.json",
+        "webhook_group_id": f"webhooks-{slug}",
+    })
+    apply_topics(configured, parse_registry(registry_path.read_text(), source=str(registry_path)))
+    secret = SecretStore.from_settings(configured).issue(ngo)[0].get_secret_value()
+    audit = Tail(configured, topics.HUB_AUDIT)
+    worker = Worker(configured, tmp_path / "worker", registry_path)
+    (tmp_path / "worker").mkdir()
+    worker.start()
+    try:
+        event = report(category="children_youth")
+        publish(configured, lao, [event])
+        source = TargetSource(configured)
+        async with running(Dispatcher(configured, source.current(), refresh=source.current)):
+            await until(lambda: len(receiver.requests) >= 1, timeout=WAIT, what="the webhook from the pipeline")
+    finally:
+        worker.stop()
+
+    [request] = receiver.requests
+    document = Webhook(secret).verify(request.body, request.headers)
+    assert document["id"] == event.id and document["type"] == "case.reported"
+    assert document["source"] == topics.event_source(lao)
+    assert document["casehubdisclosure"] == "pseudonymised"
+    data = document["data"]
+    assert data["case_id"] == document["subject"] and data["subject_token"]
+    assert event.subject.citizen_id not in request.body.decode()
+    assert "citizen_id" not in data["subject"] or data["subject"]["citizen_id"] is None
+    assert not data["subject"].get("given_name") and not data["subject"].get("family_name")
+    assert not data.get("summary")  # free text never leaves the hub at this level
+
+    entries = audit_of(audit.read(lambda r: r.key == document["subject"].encode(), expect=2, timeout=WAIT))
+    decisions = {(e["recipient"], e["decision"]) for e in entries}
+    assert (ngo, "delivered") in decisions  # the pipeline's disclosure record
+    assert (ngo, "webhook_delivered") in decisions  # the dispatcher's attempt record
