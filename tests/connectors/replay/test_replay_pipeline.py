@@ -17,7 +17,7 @@ from casehub.streams.keys import new_case_id
 from tests.connectors.replay.canonical import end_offsets, read_from, registry_with
 from tests.kafka_helpers import create_topics, produce
 from tests.streams.conftest import Hub, start_hub
-from tests.streams.harness import TAMBON, free_port, partner, publish, read_until, report, with_ids
+from tests.streams.harness import TAMBON, free_port, partner, publish, report, with_ids
 from tests.streams.test_metrics import scrape, value, wait_for
 
 
@@ -35,14 +35,15 @@ def test_replaying_cases_events_into_the_pipeline_twice_creates_no_duplicate_del
     settings = hub.settings
     centre = topics.outbound(f"tc-{TAMBON}")
     processed = [report() for _ in range(4)]
+    centre_start, events_start = end_offsets(settings, centre), end_offsets(settings, topics.CASES_EVENTS)
     publish(settings, hub.lao, processed)
-    delivered = read_until(settings, [centre], done=lambda rs: len(with_ids(rs, {e.id for e in processed})) >= 4,
-                           timeout=60)
+    delivered = read_from(settings, centre, centre_start, timeout=60, settle=0,
+                          done=lambda rs: len(with_ids(rs, {e.id for e in processed})) >= 4)
     assert len(with_ids(delivered, {e.id for e in processed})) == 4
 
     # an archive of canonical records: the four the pipeline wrote to cases.events, and two it never saw
-    canonical = read_until(settings, [topics.CASES_EVENTS], timeout=60,
-                           done=lambda rs: len(with_ids(rs, {e.id for e in processed})) >= 4)
+    canonical = read_from(settings, topics.CASES_EVENTS, events_start, timeout=60, settle=0,
+                          done=lambda rs: len(with_ids(rs, {e.id for e in processed})) >= 4)
     missed = [report() for _ in range(2)]
     archive = f"{unique}.archive"
     create_topics(settings, archive, partitions=2)
@@ -64,7 +65,8 @@ def test_replaying_cases_events_into_the_pipeline_twice_creates_no_duplicate_del
     found = wait_for(port, lambda f: value(f, "casehub_dedupe_hits_total", kind="exact") >= hits_before + 10)
     assert value(found, "casehub_dedupe_hits_total", kind="exact") >= hits_before + 10
     everyone = {e.id for e in processed + missed}
-    outbound = read_until(settings, [centre], done=lambda rs: len(with_ids(rs, everyone)) >= 6, timeout=60, settle=3.0)
+    outbound = read_from(settings, centre, centre_start, done=lambda rs: len(with_ids(rs, everyone)) >= 6, timeout=60,
+                         settle=3.0)
     ids = [header(r.headers, "ce_id").decode() for r in with_ids(outbound, everyone)]
     assert sorted(ids) == sorted(everyone)  # each exactly once
 
