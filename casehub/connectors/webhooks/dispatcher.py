@@ -118,8 +118,8 @@ class Dispatcher:
                     raise wrap_kafka_error(exc, "read of the outbound topics") from exc
                 self._submit(batches)
                 await self._commit()
-                if self._failure is not None:
-                    raise self._failure
+            if self._failure is not None:  # a lane could not write audit / dead letter: stop, leaving it uncommitted
+                raise self._failure
         finally:
             await self._lanes.cancel()
             await self._commit(quiet=True)

@@ -35,8 +35,10 @@ class PartitionProgress:
 
     def committable(self) -> int | None:
         """The offset to commit (next to read), or None if nothing changed since the last commit."""
+        if self.next_offset is None:  # nothing finished yet: nothing to commit
+            return None
         point = min(self.pending) if self.pending else self.next_offset
-        return None if point is None or point == self.committed else point
+        return None if point == self.committed else point
 
 
 class Lanes:
