@@ -120,7 +120,8 @@ def main() -> int:
         registry = parse_registry(registry_text(org, source_org), source="bench")
         source, raw_target = f"{run}.cases.events", f"{run}.raw-copy"
         admin = KafkaAdminClient(**settings.kafka_python_config())
-        names = [source, raw_target, topics.outbound(org), topics.inbound(source_org)]
+        audit = f"{run}.audit"  # the role of hub.audit, kept off the shared one
+        names = [source, raw_target, topics.outbound(org), topics.inbound(source_org), audit]
         admin.create_topics([NewTopic(n, args.partitions, 1) for n in names])
         existing = set(admin.list_topics())
         missing = [NewTopic(t, 1, 1) for t in (topics.HUB_AUDIT, topics.CASES_STATE) if t not in existing]
@@ -137,7 +138,8 @@ def main() -> int:
             ("replay --to-pipeline", {"target": "pipeline"}),
             ("replay --to-partner (pseudonymised)", {"target": "partner", "partner": org}),
         ):
-            report = run_replay(settings, registry, ReplayRequest(from_topic=source, progress=False, **options))
+            report = run_replay(settings, registry, ReplayRequest(from_topic=source, progress=False, audit_topic=audit,
+                                                                  **options))
             results.append((label, report.read, report.selected, report.seconds))
 
     raw_rate = results[0][1] / results[0][3]

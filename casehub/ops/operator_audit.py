@@ -35,9 +35,10 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def action_record(action: str, action_id: str, *, operator: str, **fields: Any) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
+def action_record(action: str, action_id: str, *, operator: str, audit_topic: str = topics.HUB_AUDIT,
+                  **fields: Any) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
     """The ``hub.audit`` record (topic, key, value, headers) of one operator action."""
     document = {"action": action, "id": action_id, "operator": operator, "at": now_text(), **fields}
     value = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     headers = [("content-type", AUDIT_CONTENT_TYPE), (ACTION_HEADER, action.encode())]
-    return topics.HUB_AUDIT, f"{action}:{action_id}".encode(), value, headers
+    return audit_topic, f"{action}:{action_id}".encode(), value, headers

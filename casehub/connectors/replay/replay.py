@@ -50,6 +50,7 @@ class ReplayRequest:
     operator: str | None = None
     progress: bool = True
     states_topic: str = topics.CASES_STATE
+    audit_topic: str = topics.HUB_AUDIT
 
 
 @dataclass
@@ -99,7 +100,7 @@ def make_target(settings: Settings, registry: Registry, request: ReplayRequest, 
         states = {}
         if partner.disclosure is Disclosure.FULL:
             states = case_states_for(settings, partner.id, topic=request.states_topic)
-        return PartnerTarget(registry, partner.id, states, replay_id)
+        return PartnerTarget(registry, partner.id, states, replay_id, audit_topic=request.audit_topic)
     if request.target == "pipeline":
         return PipelineTarget(registry)
     if request.path is None:
@@ -198,7 +199,8 @@ def _consume(consumer: Any, request: ReplayRequest, target: Target, report: Repl
 
 def _audit(producer: Any, request: ReplayRequest, report: ReplayReport, status: str, failed: int) -> None:
     topic, key, value, headers = operator_audit.action_record(
-        "replay", report.id, operator=operator_audit.operator_name(request.operator), status=status, failed=failed,
+        "replay", report.id, operator=operator_audit.operator_name(request.operator), audit_topic=request.audit_topic,
+        status=status, failed=failed,
         from_topic=request.from_topic, ranges=report.ranges(),
         since=request.since.isoformat() if request.since else None,
         until=request.until.isoformat() if request.until else None,

@@ -68,13 +68,15 @@ class PartnerTarget:
 
     kind = "partner"
 
-    def __init__(self, registry: Registry, org: str, states: dict[str, CaseState], replay_id: str) -> None:
+    def __init__(self, registry: Registry, org: str, states: dict[str, CaseState], replay_id: str, *,
+                 audit_topic: str = topics.HUB_AUDIT) -> None:
         self.registry = registry
         self.partner = registry.get(org)
         if self.partner.disclosure is Disclosure.AGGREGATE:
             raise BadSelection(f"{org} is an aggregate-level partner: it receives counts on stats.aggregates, not events")
         self.states = states
         self.replay_id = replay_id
+        self.audit_topic = audit_topic
         self.topic = topics.outbound(org)
         self._types: dict[str, bool] = {}
 
@@ -134,7 +136,7 @@ class PartnerTarget:
         # the pipeline's record, plus which replay wrote it (spliced in: the record is a JSON object)
         body = value[:-1] + b',"replay_id":' + json.dumps(self.replay_id).encode() + b"}"
         headers = [("content-type", audit.AUDIT_CONTENT_TYPE), (REPLAY_PREFIX + "id", self.replay_id.encode())]
-        return Out(topics.HUB_AUDIT, (event.case_id or "").encode(), body, headers)
+        return Out(self.audit_topic, (event.case_id or "").encode(), body, headers)
 
     def close(self) -> None:
         return None
