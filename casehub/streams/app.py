@@ -67,6 +67,7 @@ def base_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=settings.worker_session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=0,
+        producer_max_batch_size=1024 * 1024,
         stream_wait_empty=True,
         web_enabled=True,
         web_host="127.0.0.1",

@@ -26,10 +26,12 @@ holds it too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiokafka.errors import ProducerFenced
 from faust.streams import current_event
 from faust.transport.consumer import TransactionManager
 from faust.types import TP, AppT
@@ -41,23 +43,51 @@ log = get_logger(__name__)
 
 
 class CommitGate:
-    """Mutual exclusion between processing one event and committing: a transaction never splits an event."""
+    """Events are processed side by side, but never while a commit runs: a transaction never splits an event.
+
+    Agents hold it shared, one event each, until every output is sent and the event acked; a commit
+    (offsets computed, changelogs flushed, transactions committed) holds it alone, and once it waits no
+    new event starts, so commits are never starved.
+    """
 
     def __init__(self) -> None:
-        self._lock: asyncio.Lock | None = None
+        self._condition: asyncio.Condition | None = None
+        self._active = 0
+        self._committing = False
 
     @property
-    def lock(self) -> asyncio.Lock:
-        if self._lock is None:  # created on first use, inside the worker's event loop
-            self._lock = asyncio.Lock()
-        return self._lock
+    def condition(self) -> asyncio.Condition:
+        if self._condition is None:  # created on first use, inside the worker's event loop
+            self._condition = asyncio.Condition()
+        return self._condition
 
     @asynccontextmanager
     async def processing(self, event: Any) -> AsyncIterator[None]:
         """Hold the gate while ``event`` is processed; ack it (its offset joins the same transaction) on the way out."""
-        async with self.lock:
+        async with self.condition:
+            await self.condition.wait_for(lambda: not self._committing)
+            self._active += 1
+        try:
             yield
             event.ack()
+        finally:
+            async with self.condition:
+                self._active -= 1
+                self.condition.notify_all()
+
+    @asynccontextmanager
+    async def committing(self) -> AsyncIterator[None]:
+        """Hold the gate alone: wait for the events in progress, keep new ones out."""
+        async with self.condition:
+            await self.condition.wait_for(lambda: not self._committing)
+            self._committing = True
+            await self.condition.wait_for(lambda: self._active == 0)
+        try:
+            yield
+        finally:
+            async with self.condition:
+                self._committing = False
+                self.condition.notify_all()
 
 
 class SourcePartitionTransactions(TransactionManager):
@@ -71,7 +101,7 @@ class SourcePartitionTransactions(TransactionManager):
         gate = self.commit_gate
 
         async def gated_force_commit(*args: Any, **kwargs: Any) -> bool:
-            async with gate.lock:
+            async with gate.committing():
                 return bool(await force_commit(*args, **kwargs))
 
         self.consumer.force_commit = gated_force_commit  # type: ignore[method-assign,attr-defined]
@@ -102,6 +132,24 @@ class SourcePartitionTransactions(TransactionManager):
             topic, key, value, partition, timestamp, headers, transactional_id=transactional_id
         )
 
+    async def send_all(self, records: Iterable[tuple[str, bytes | None, bytes | None, Any]]) -> None:
+        """Append ``(topic, key, value, headers)`` records, in order, to the transaction of the current event.
+
+        Straight to the transactional aiokafka producer: faust's per-record publishing path costs more
+        than the record itself, and this runs for every output of every event.
+        """
+        event = current_event()
+        if event is None:
+            raise RuntimeError("send_all is for outputs of the event being processed")
+        transactional_id = self.transactional_id_for(event.message.tp)
+        producer: Any = self.producer
+        async with producer._trn_locks[transactional_id]:
+            transaction = producer._transaction_producers.get(transactional_id)
+            if transaction is None:
+                raise ProducerFenced(f"no transactional producer {transactional_id} (fenced or stopped)")
+            for topic, key, value, headers in records:
+                await transaction.send(topic, value, key=key, headers=headers)
+
     def _changelog_transaction(self, topic: str, key: bytes | None, partition: int | None) -> str | None:
         if topic not in self._changelog_topics():
             return None  # a timer's command: sent outside transactions, its consumer makes it idempotent
@@ -113,8 +161,34 @@ class SourcePartitionTransactions(TransactionManager):
         return {table.changelog_topic.get_topic_name() for table in self.app.tables.values()}
 
     async def commit(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
+        """Commit every source partition's transaction with its offsets, all partitions at once.
+
+        faust commits them one after another; each is several round trips to the transaction
+        coordinator, and no event is processed meanwhile (the gate), so they run concurrently here.
+        """
         await self._drain_changelog_buffer()
-        return await super().commit(offsets, start_new_transaction=start_new_transaction)
+        by_transaction: dict[str, dict[TP, int]] = defaultdict(dict)
+        for tp, offset in offsets.items():
+            by_transaction[self.transactional_id_for(tp)][tp] = offset
+        try:
+            await asyncio.gather(
+                *(self._commit_one(tid, tp_offsets, start_new_transaction) for tid, tp_offsets in by_transaction.items())
+            )
+        except ProducerFenced as exc:  # another worker took these partitions over: stop, do not write twice
+            log.warning("producer fenced", error=str(exc))
+            await self.app.crash(exc)
+        return True
+
+    async def _commit_one(self, transactional_id: str, offsets: dict[TP, int], start_new: bool) -> None:
+        producer: Any = self.producer
+        async with producer._trn_locks[transactional_id]:
+            transaction = producer._transaction_producers.get(transactional_id)
+            if transaction is None:
+                raise ProducerFenced(f"no transactional producer {transactional_id} (fenced or stopped)")
+            await transaction.send_offsets_to_transaction(offsets, self.app.conf.id)
+            await transaction.commit_transaction()
+            if start_new:
+                await transaction.begin_transaction()
 
     async def _drain_changelog_buffer(self) -> None:
         # table writes wait in faust's producer buffer; they belong to the transaction about to commit.

@@ -121,6 +121,14 @@ class Pipeline:
         """The topics this worker group declares for itself (besides table changelogs)."""
         return [self.intake, self.cells_topic]
 
+    async def send(self, records: list[tuple[str, bytes | None, bytes | None, Any]]) -> None:
+        """Produce the outputs of the event being processed: into its transaction under exactly_once."""
+        if self.app.in_transaction:
+            await self.app.consumer.transactions.send_all(records)  # type: ignore[attr-defined]
+            return
+        for topic, key, value, headers in records:
+            await self.topic(topic).send(key=key, value=value, headers=headers)
+
     def topic(self, name: str) -> Any:
         """A cached faust Topic for sending raw bytes to ``name``."""
         found = self._topics.get(name)
@@ -132,7 +140,7 @@ class Pipeline:
         """Send the record, unchanged, to ``hub.dlq`` with its ``hub.error.*`` headers."""
         headers = dead_letter_headers(origin, stage=error.stage, reason=error.message, exception=error.exception)
         self.metrics.dead_letter(error.stage, error.exception)
-        await self.topic(topics.HUB_DLQ).send(key=origin.key, value=origin.value, headers=headers)
+        await self.send([(topics.HUB_DLQ, origin.key, origin.value, headers)])
         log.warning(
             "dead letter", stage=error.stage, reason=error.message[:300],
             topic=origin.topic, partition=origin.partition, offset=origin.offset,
@@ -157,7 +165,7 @@ class Pipeline:
             await self.dead_letter(origin, StageRejected(str(exc), stage="validate", exception=type(exc).__name__))
             return
         headers = origin_headers(origin) + metrics.received_header(received)
-        await self.intake.send(key=partition_key(shard), value=origin.value, headers=headers)
+        await self.send([(self.intake.get_topic_name(), partition_key(shard), origin.value, headers)])
         self.metrics.produced("validate", self.intake.get_topic_name())
 
     async def core_agent(self, stream: Any) -> None:
@@ -197,8 +205,7 @@ class Pipeline:
         }
 
     async def _send_all(self, outputs: list[Output]) -> None:
-        for out in outputs:
-            await self.topic(out.topic).send(key=out.key, value=out.value, headers=out.headers)
+        await self.send([(out.topic, out.key, out.value, out.headers) for out in outputs])
 
     async def _escalate(self, case_id: str) -> None:
         staged = self._staged()
@@ -216,9 +223,8 @@ class Pipeline:
                 count = int(self.cells.get(key) or b"0") + int(event.message.value or b"1")
                 self.cells[key] = str(count).encode()
                 if count == 1 or count >= aggregates.SMALL_CELL:
-                    await self.topic(topics.STATS_AGGREGATES).send(
-                        key=key, value=aggregates.cell_record(key, count), headers=[("content-type", b"application/json")]
-                    )
+                    record = aggregates.cell_record(key, count)
+                    await self.send([(topics.STATS_AGGREGATES, key, record, [("content-type", b"application/json")])])
 
     async def check_deadlines(self) -> None:
         """The SLA timer: ask the owning partition to escalate each case whose assignment deadline passed."""

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from stdnum.th import pin
 
 from casehub.core.settings import Settings
@@ -178,13 +178,26 @@ def header(record: Any, name: str) -> bytes | None:
     return next((v for k, v in (record.headers or []) if k == name), None)
 
 
-def read_until(settings: Settings, topics: list[str], *, done: Any, timeout: float, settle: float = 0.0) -> list[Any]:
-    """Read ``topics`` (read_committed) from the start until ``done(records)`` or ``timeout``; then ``settle`` s more."""
-    consumer = KafkaConsumer(*topics, **settings.kafka_python_config(), auto_offset_reset="earliest",
-                             enable_auto_commit=False, group_id=None, isolation_level="read_committed")
+def read_until(settings: Settings, topics: list[str], *, done: Any, timeout: float, settle: float = 0.0,
+               since: float | None = None) -> list[Any]:
+    """Read ``topics`` (read_committed) until ``done(records)`` or ``timeout``; then ``settle`` s more.
+
+    From the records written since ``since`` (epoch seconds; default: 10 minutes ago): the shared topics
+    (cases.events, hub.audit, a province's outbound) hold every other test's records too.
+    """
+    consumer = KafkaConsumer(**settings.kafka_python_config(), enable_auto_commit=False, group_id=None,
+                             isolation_level="read_committed")
     records: list[Any] = []
     deadline = time.monotonic() + timeout
     try:
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        consumer.assign(partitions)
+        start_ms = int((since if since is not None else time.time() - 600) * 1000)
+        found = consumer.offsets_for_times({tp: start_ms for tp in partitions})
+        ends = consumer.end_offsets(partitions)
+        for tp in partitions:
+            position = found.get(tp)
+            consumer.seek(tp, position.offset if position is not None else ends[tp])
         while time.monotonic() < deadline and not done(records):
             for batch in consumer.poll(timeout_ms=300).values():
                 records.extend(batch)
