@@ -11,14 +11,15 @@ from mode import CrashingSupervisor
 from casehub.core.settings import Settings
 from casehub.streams import exactly_once
 
-# RocksDB sized for a small worker: faust's defaults (64 MB write buffers, 2 GB block cache per partition
-# database) would let a million dedupe keys grow the process far past its memory budget.
+# RocksDB sized for a small worker: faust opens one database per table and partition (5 tables x 6
+# partitions = 30), each with its own write buffers and block cache; with faust's defaults (64 MB write
+# buffers, a 2 GB cache each) a million dedupe keys would grow the process far past its memory budget.
 ROCKSDB_OPTIONS: dict[str, Any] = {
-    "write_buffer_size": 4 * 1024 * 1024,
+    "write_buffer_size": 2 * 1024 * 1024,
     "max_write_buffer_number": 2,
-    "target_file_size_base": 16 * 1024 * 1024,
-    "block_cache_size": 8 * 1024 * 1024,
-    "max_open_files": 256,
+    "target_file_size_base": 8 * 1024 * 1024,
+    "block_cache_size": 2 * 1024 * 1024,
+    "max_open_files": 128,
 }
 
 
