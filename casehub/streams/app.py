@@ -54,6 +54,7 @@ def base_app(settings: Settings) -> faust.App:
         broker=brokers,
         broker_credentials=_credentials(settings),
         store="rocksdb://",
+        Table=exactly_once.TransactionalTable,
         datadir=str(data_dir(settings)),
         processing_guarantee=settings.processing_guarantee,
         topic_partitions=settings.topic_partitions,

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 from aiokafka.errors import ProducerFenced
+from faust import Table
 from faust.streams import current_event
 from faust.transport.consumer import TransactionManager
 from faust.types import TP, AppT
@@ -40,6 +43,53 @@ from faust.types.tuples import RecordMetadata
 from casehub.core.logging import get_logger
 
 log = get_logger(__name__)
+
+
+class Outgoing(NamedTuple):
+    """One record to produce; ``on_sent`` gets the delivery future (table changelogs track their offsets)."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]] = ()
+    partition: int | None = None
+    on_sent: Callable[[Any], None] | None = None
+
+
+class TransactionalTable(Table):  # type: ignore[misc]
+    """A faust Table whose changelog writes go out with the event's other outputs, in its transaction.
+
+    faust queues changelog writes in its producer buffer and publishes them one at a time through its
+    generic path; under load the buffer fills ("producer buffer full") and every stream waits for it.
+    Here they are collected; the pipeline sends them after each event (:meth:`take_changelog`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_changelog: list[tuple[int, Any, Any]] = []
+
+    def send_changelog(self, partition: int | None, key: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+        # tables here never use the partitioner: the changelog partition is the event's source partition
+        self._pending_changelog.append((int(partition or 0), key, value))
+        return SimpleNamespace(message=SimpleNamespace(partition=partition))  # what faust reads back
+
+    def take_changelog(self) -> list[Outgoing]:
+        """The changelog records of the writes since the last call, ready to send."""
+        pending, self._pending_changelog = self._pending_changelog, []
+        topic = self.changelog_topic.get_topic_name()
+        return [
+            Outgoing(topic, key, value, (), partition, partial(self._changelog_sent, TP(topic, partition)))
+            for partition, key, value in pending
+        ]
+
+    def _changelog_sent(self, tp: TP, future: Any) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return  # the transaction fails and the worker stops; the offset must not advance
+        offset = future.result().offset
+        if self.app.in_transaction:
+            self.app.tables.persist_offset_on_commit(self.data, tp, offset)
+        else:
+            self.data.set_persisted_offset(tp, offset)
 
 
 class CommitGate:
@@ -132,8 +182,8 @@ class SourcePartitionTransactions(TransactionManager):
             topic, key, value, partition, timestamp, headers, transactional_id=transactional_id
         )
 
-    async def send_all(self, records: Iterable[tuple[str, bytes | None, bytes | None, Any]]) -> None:
-        """Append ``(topic, key, value, headers)`` records, in order, to the transaction of the current event.
+    async def send_all(self, records: Iterable[Outgoing]) -> None:
+        """Append records, in order, to the transaction of the event being processed.
 
         Straight to the transactional aiokafka producer: faust's per-record publishing path costs more
         than the record itself, and this runs for every output of every event.
@@ -147,8 +197,12 @@ class SourcePartitionTransactions(TransactionManager):
             transaction = producer._transaction_producers.get(transactional_id)
             if transaction is None:
                 raise ProducerFenced(f"no transactional producer {transactional_id} (fenced or stopped)")
-            for topic, key, value, headers in records:
-                await transaction.send(topic, value, key=key, headers=headers)
+            for record in records:
+                future = await transaction.send(
+                    record.topic, record.value, key=record.key, headers=list(record.headers), partition=record.partition
+                )
+                if record.on_sent is not None:
+                    future.add_done_callback(record.on_sent)
 
     def _changelog_transaction(self, topic: str, key: bytes | None, partition: int | None) -> str | None:
         if topic not in self._changelog_topics():

@@ -24,7 +24,7 @@ from casehub.streams import aggregates, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
-from casehub.streams.exactly_once import CommitGate
+from casehub.streams.exactly_once import CommitGate, Outgoing, TransactionalTable
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import partition_key, shard_of_case
 from casehub.streams.validate import accept
@@ -93,6 +93,7 @@ class Pipeline:
         self.seen, self.subjects, self.cases, self.deadlines, self.cells = (
             table(n) for n in ("seen", "subjects", "cases", "deadlines", "cells")
         )
+        self.tables: tuple[TransactionalTable, ...] = (self.seen, self.subjects, self.cases, self.deadlines, self.cells)
         self.core = CoreProcessor(
             registry=registry,
             pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
@@ -122,12 +123,19 @@ class Pipeline:
         return [self.intake, self.cells_topic]
 
     async def send(self, records: list[tuple[str, bytes | None, bytes | None, Any]]) -> None:
-        """Produce the outputs of the event being processed: into its transaction under exactly_once."""
+        """Produce the outputs of the event being processed, and its table changelogs: into its transaction."""
+        outgoing = [Outgoing(topic, key, value, headers) for topic, key, value, headers in records]
+        for table in self.tables:
+            outgoing += table.take_changelog()
         if self.app.in_transaction:
-            await self.app.consumer.transactions.send_all(records)  # type: ignore[attr-defined]
+            await self.app.consumer.transactions.send_all(outgoing)  # type: ignore[attr-defined]
             return
-        for topic, key, value, headers in records:
-            await self.topic(topic).send(key=key, value=value, headers=headers)
+        for record in outgoing:
+            future = await self.topic(record.topic).send(
+                key=record.key, value=record.value, headers=list(record.headers), partition=record.partition
+            )
+            if record.on_sent is not None:
+                future.add_done_callback(record.on_sent)
 
     def topic(self, name: str) -> Any:
         """A cached faust Topic for sending raw bytes to ``name``."""
@@ -222,9 +230,11 @@ class Pipeline:
                 key = event.message.key
                 count = int(self.cells.get(key) or b"0") + int(event.message.value or b"1")
                 self.cells[key] = str(count).encode()
+                published: list[tuple[str, bytes | None, bytes | None, Any]] = []
                 if count == 1 or count >= aggregates.SMALL_CELL:
                     record = aggregates.cell_record(key, count)
-                    await self.send([(topics.STATS_AGGREGATES, key, record, [("content-type", b"application/json")])])
+                    published.append((topics.STATS_AGGREGATES, key, record, [("content-type", b"application/json")]))
+                await self.send(published)  # the count's changelog goes out either way
 
     async def check_deadlines(self) -> None:
         """The SLA timer: ask the owning partition to escalate each case whose assignment deadline passed."""
