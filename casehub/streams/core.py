@@ -165,16 +165,22 @@ class CoreProcessor:
         outputs = [Output(topics.CASES_EVENTS, record.key, record.value, record.headers)]
         deliveries, withheld = route.route(event, registry=self.registry, state=case)
         key = (event.case_id or "").encode()
+        # recipients at the same level who may see the same sensitive kinds get the same bytes: project once
+        projected: dict[tuple[str, frozenset[str]], tuple[Any, tuple[str, ...]]] = {}
         for delivery in deliveries:
-            if delivery.disclosure == "pseudonymised":
-                projection = project.project_pseudonymised(event)
-            else:
-                projection = project.project_full(event, may_see=set(delivery.may_see))
-            wire = encode_binary(projection.event, source=source)
+            level = (delivery.disclosure, delivery.may_see & frozenset(event.sensitivity))
+            if level not in projected:
+                if delivery.disclosure == "pseudonymised":
+                    projection = project.project_pseudonymised(event)
+                else:
+                    projection = project.project_full(event, may_see=set(delivery.may_see))
+                same = projection.event is event
+                projected[level] = (record if same else encode_binary(projection.event, source=source), projection.withheld)
+            wire, withheld_fields = projected[level]
             topic = topics.outbound(delivery.partner.id)
             headers = [*wire.headers, (DISCLOSURE_HEADER, delivery.disclosure.encode())]
             outputs.append(Output(topic, key, wire.value, headers))
-            outputs.append(self._audit(event, source, delivery.partner.id, delivery.disclosure, topic, projection.withheld, now))
+            outputs.append(self._audit(event, source, delivery.partner.id, delivery.disclosure, topic, withheld_fields, now))
         for refused in withheld:
             outputs.append(
                 self._audit(event, source, refused.partner.id, refused.partner.disclosure.value, None, (), now, refused.reason)
