@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -19,10 +20,8 @@ def create_topics(settings: Settings, *names: str, partitions: int = 1, replicat
 
     admin = KafkaAdminClient(**settings.kafka_python_config(), client_id="casehub-tests")
     try:
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(n, partitions, replication, topic_configs=configs or {}) for n in names])
-        except TopicAlreadyExistsError:
-            pass
     finally:
         admin.close()
 
