@@ -124,8 +124,10 @@ class CoreProcessor:
             extra = []
         for canonical, canonical_source in ((event, source), *((e, dedupe.HUB_SOURCE) for e in extra)):
             outputs += self.publish(canonical, canonical_source, case, now=now)
+        before_raw = cases.get(case.case_id.encode())
+        before = state.CaseState.from_bytes(before_raw) if before_raw is not None else None
         cases[case.case_id.encode()] = case.to_bytes()
-        self._track_deadline(case, deadlines)
+        self._track_deadline(before, case, deadlines)
         outputs.append(self._state_record(case))
         return outputs
 
@@ -216,26 +218,31 @@ class CoreProcessor:
         return Output(topics.CASES_STATE, case.case_id.encode(), case.to_bytes(), [("content-type", b"application/json")])
 
     @staticmethod
-    def _track_deadline(case: state.CaseState, deadlines: StagedTable) -> None:
-        key = case.case_id.encode()
-        if case.risk_level == "high" and case.assign_deadline() is not None:
-            deadlines[key] = timers.deadline_record(case)
-        elif deadlines.get(key) is not None:
-            del deadlines[key]
+    def _track_deadline(before: state.CaseState | None, case: state.CaseState, deadlines: StagedTable) -> None:
+        """Keep the case in ``deadlines`` while it is high risk and waits for assignment, under its deadline."""
+        old = timers.deadline_key(before) if before is not None else None
+        new = timers.deadline_key(case) if case.risk_level == "high" and case.assign_deadline() is not None else None
+        if old is not None and old != new and deadlines.get(old) is not None:
+            del deadlines[old]
+        if new is not None:
+            deadlines[new] = case.case_id.encode()
 
     def escalate(self, case_id: str, *, now: datetime, cases: StagedTable, deadlines: StagedTable) -> list[Output]:
         """The outputs of a timer's escalation command: ``case.escalated`` if the deadline really passed unassigned."""
         raw = cases.get(case_id.encode())
-        if raw is None or deadlines.get(case_id.encode()) is None:
-            return []  # already escalated, assigned or unknown: the command was a repeat
+        if raw is None:
+            return []
         case = state.CaseState.from_bytes(raw)
+        key = timers.deadline_key(case)
+        if key is None or deadlines.get(key) is None:
+            return []  # already escalated, assigned or re-timed: the command was a repeat
         escalated = timers.escalation(case, now=now)
         if escalated is None:
             if case.assign_deadline() is None:
-                del deadlines[case_id.encode()]
+                del deadlines[key]
             return []
         enriched = self._enrich(escalated, now=now, case=case)
-        del deadlines[case_id.encode()]
+        del deadlines[key]
         case = state.advanced(case, enriched, now=now)
         cases[case_id.encode()] = case.to_bytes()
         return [*self.publish(enriched, dedupe.HUB_SOURCE, case, now=now), self._state_record(case)]

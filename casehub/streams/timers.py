@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 
 from casehub.schemas.models import CaseEscalated, LawfulBasis, Location
@@ -13,15 +12,25 @@ ESCALATE_COMMAND = b"escalate"
 COMMAND_HEADER = "hub.command"
 
 
-def deadline_record(state: CaseState) -> bytes:
-    """The ``deadlines`` table value of a case waiting for assignment."""
-    return json.dumps({"assign_by": state.assign_by}).encode()
+def deadline_key(state: CaseState) -> bytes | None:
+    """The ``deadlines`` table key of a case: ``<deadline, epoch ms, 13 digits>|<case id>``, None without one.
+
+    Keys sort by deadline, so the timer reads each partition's overdue entries and stops at the first
+    one still in the future instead of scanning every open case.
+    """
+    if not state.assign_by:
+        return None
+    return f"{moment_key(datetime.fromisoformat(state.assign_by))}|{state.case_id}".encode()
 
 
-def is_overdue(raw_deadline: bytes, now: datetime) -> bool:
-    """Whether a ``deadlines`` entry has passed."""
-    assign_by = json.loads(raw_deadline).get("assign_by")
-    return bool(assign_by) and datetime.fromisoformat(assign_by) <= now
+def moment_key(moment: datetime) -> str:
+    """A time as the 13-digit epoch-milliseconds prefix of deadline keys."""
+    return f"{int(moment.timestamp() * 1000):013d}"
+
+
+def case_of(key: bytes) -> str:
+    """The case id in a ``deadlines`` key."""
+    return key.decode().split("|", 1)[1]
 
 
 def escalation(state: CaseState, *, now: datetime) -> CaseEscalated | None:

@@ -239,10 +239,7 @@ class Pipeline:
     async def check_deadlines(self) -> None:
         """The SLA timer: ask the owning partition to escalate each case whose assignment deadline passed."""
         now = _now()
-        for key, raw in list(self.deadlines.items()):
-            case_id = key.decode()
-            if not timers.is_overdue(raw, now):
-                continue
+        for case_id in self._overdue(timers.moment_key(now).encode()):
             last = self._commanded.get(case_id)
             if last is not None and now.timestamp() - last < COMMAND_RESEND_SECONDS:
                 continue
@@ -254,6 +251,21 @@ class Pipeline:
                 key=partition_key(shard), value=case_id.encode(), headers=[(timers.COMMAND_HEADER, timers.ESCALATE_COMMAND)]
             )
             self._commanded[case_id] = now.timestamp()
+
+    def _overdue(self, now_key: bytes) -> list[str]:
+        """Case ids whose deadline key sorts before ``now_key``, reading each partition's database in key order.
+
+        faust's table iteration visits every key; deadline-ordered keys let each database stop at the
+        first deadline still ahead (via the RocksDB store's per-partition databases).
+        """
+        store: Any = self.deadlines.data
+        overdue: list[str] = []
+        for db in store._dbs_for_actives():
+            for key in db.keys():  # noqa: SIM118 - a raw-mode Rdict cannot be iterated directly
+                if key >= now_key:
+                    break
+                overdue.append(timers.case_of(key))
+        return overdue
 
 
 def build(app: faust.App, settings: Settings, registry: Any) -> Pipeline:

@@ -251,3 +251,15 @@ def test_dead_letter_headers_keep_the_record_and_say_why() -> None:
     assert headers[0] == ("trace", b"1")
     assert read_error(headers) == {"stage": "validate", "reason": "bad", "exception": "DecodeError",
                                    "topic": "partner.x.inbound", "partition": "2", "offset": "41", "attempts": "1"}
+
+
+def test_deadlines_are_kept_in_deadline_order_until_the_case_is_assigned(registry) -> None:  # type: ignore[no-untyped-def]
+    core, store = processor(registry), tables()
+    outputs = run(core, origin_of_event(report(category="family_violence")), store)  # high risk
+    (key,) = store["deadlines"]
+    case_id = next(o.key for o in outputs if o.topic == topics.CASES_EVENTS).decode()
+    assert key == f"{timers.moment_key(NOW + timedelta(hours=1))}|{case_id}".encode()
+    assert run(core, origin_of_event(report(category="elderly")), store) and len(store["deadlines"]) == 1  # medium
+    assign = follow_up("case.assigned", case_id=case_id, to_unit=f"tc-{TAMBON}")
+    run(core, origin_of_event(assign), store, NOW + timedelta(minutes=10))
+    assert store["deadlines"] == {}
