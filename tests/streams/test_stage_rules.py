@@ -19,6 +19,7 @@ from casehub.streams.validate import accept
 from tests.streams.conftest import write_registry
 from tests.streams.harness import TAMBON, citizen_id, follow_up, report
 
+# a fixed instant for rules that compare times; validation compares against the wall clock, as the hub does
 NOW = datetime.now(UTC).replace(microsecond=0)
 KEY = b"test-pseudonym-key"
 
@@ -72,7 +73,7 @@ def test_case_ids_carry_the_shard_of_their_subject() -> None:
 
 def test_validate_takes_the_source_from_the_topic_and_clears_hub_fields() -> None:
     event = report().model_copy(update={"subject_token": "forged"})
-    accepted = accept(origin_of_event(event, "lao-unit"), now=NOW)
+    accepted = accept(origin_of_event(event, "lao-unit"), now=datetime.now(UTC))
     assert accepted.source == "/partners/lao-unit" and accepted.org == "lao-unit"
     assert accepted.event.subject_token is None
 
@@ -80,12 +81,12 @@ def test_validate_takes_the_source_from_the_topic_and_clears_hub_fields() -> Non
 def test_validate_refuses_bad_records_with_a_reason() -> None:
     bad_id = report(cid="1101700123450")  # wrong check digit
     with pytest.raises(StageRejected, match="check digit"):
-        accept(origin_of_event(bad_id), now=NOW)
+        accept(origin_of_event(bad_id), now=datetime.now(UTC))
     forged = follow_up("case.assigned", case_id="CASE-20261128-ZZ", to_unit="pso-84")
     with pytest.raises(StageRejected, match="not issued by the hub"):
-        accept(origin_of_event(forged), now=NOW)
+        accept(origin_of_event(forged), now=datetime.now(UTC))
     with pytest.raises(StageRejected, match="decode"):
-        accept(Origin(topics.inbound("lao-unit"), 0, 1, None, b"{not json", ()), now=NOW)
+        accept(Origin(topics.inbound("lao-unit"), 0, 1, None, b"{not json", ()), now=datetime.now(UTC))
 
 
 # --- dedupe ---
