@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     near_duplicate_window_hours: int = 72
     worker_commit_interval: float = Field(default=0.1, description="Seconds between transaction commits (latency)")
     worker_session_timeout: float = Field(default=10.0, description="Seconds before a dead worker's partitions move")
+    worker_instance_id: str | None = Field(
+        default=None,
+        description="Static group membership (unique per worker process): a restarted worker gets its partitions back "
+        "without a rebalance",
+    )
     sla_high_risk_seconds: int = Field(default=3600, description="High risk: assign within 1 h (Primero default)")
     sla_standard_seconds: int = Field(default=3 * 3600, description="Other cases: assign within 3 h")
     escalation_check_seconds: float = Field(default=5.0, description="How often the SLA timer looks for missed deadlines")

@@ -68,6 +68,7 @@ def base_app(settings: Settings) -> faust.App:
         broker_commit_interval=settings.worker_commit_interval,
         broker_commit_every=1000,
         broker_session_timeout=settings.worker_session_timeout,
+        consumer_group_instance_id=settings.worker_instance_id,
         broker_heartbeat_interval=settings.worker_session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=0,

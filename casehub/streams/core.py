@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from casehub.core import topics
+from casehub.core.logging import get_logger
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
 from casehub.streams import aggregates, audit, dedupe, enrich, project, route, state, timers
@@ -19,6 +20,7 @@ from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.validate import read_event
 
+log = get_logger(__name__)
 Headers = list[tuple[str, bytes]]
 DISCLOSURE_HEADER = "ce_casehubdisclosure"
 _MISSING = object()
@@ -112,6 +114,7 @@ class CoreProcessor:
         event, org = read_event(origin)
         source = topics.event_source(org)
         if dedupe.is_retry(seen, source, event.id, now=now, retention=self.retention):
+            log.info("duplicate dropped", event_id=event.id, partner=source, topic=origin.topic, offset=origin.offset)
             return []
         outputs: list[Output] = []
         if event.type == "case.reported":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -56,7 +57,15 @@ def test_sigkill_mid_stream_then_restart_delivers_each_event_once_per_recipient(
     per_topic = {
         topic: dict(Counter(copies[(topic, event_id)] for event_id in ids)) for topic in [*outbound, topics.CASES_EVENTS]
     }
-    assert all(counts == {1: EVENTS} for counts in per_topic.values()), f"copies per event, by topic: {per_topic}"
+    if not all(counts == {1: EVENTS} for counts in per_topic.values()):
+        missing = {i for i in ids if copies[(topics.CASES_EVENTS, i)] != 1}
+        traces = read_until(settings, [f"{hub.worker.worker_id}-intake", topics.HUB_DLQ], done=lambda rs: False,
+                            timeout=10.0, since=started)
+        seen_in = [(r.topic, r.partition, r.offset) for r in with_ids(traces, missing)]
+        kept = Path(tempfile.gettempdir()) / f"casehub-exactly-once-{hub.worker.worker_id}.log"
+        kept.write_text(hub.worker.log_text())
+        raise AssertionError(f"copies per event, by topic: {per_topic}; missing {sorted(missing)[:5]} found in {seen_in}; "
+                             f"worker log kept in {kept}")
 
     audit = read_until(settings, [topics.HUB_AUDIT], done=lambda rs: False, timeout=10.0, since=started)
     deliveries = Counter(
