@@ -104,6 +104,8 @@ class CommitGate:
         self._condition: asyncio.Condition | None = None
         self._active = 0
         self._committing = False
+        self.first_offsets: dict[TP, int] = {}
+        """The first offset processed per partition since the last assignment (see ``_fill_head_gap``)."""
 
     @property
     def condition(self) -> asyncio.Condition:
@@ -117,6 +119,7 @@ class CommitGate:
         async with self.condition:
             await self.condition.wait_for(lambda: not self._committing)
             self._active += 1
+        self.first_offsets.setdefault(event.message.tp, event.message.offset)
         try:
             yield
             event.ack()
@@ -155,6 +158,36 @@ class SourcePartitionTransactions(TransactionManager):
                 return bool(await force_commit(*args, **kwargs))
 
         self.consumer.force_commit = gated_force_commit  # type: ignore[method-assign,attr-defined]
+        new_offset = self.consumer._new_offset  # type: ignore[attr-defined]
+
+        def new_offset_after_filtered_head(tp: TP) -> int | None:
+            self._fill_head_gap(tp)
+            return new_offset(tp)  # type: ignore[no-any-return]
+
+        self.consumer._new_offset = new_offset_after_filtered_head  # type: ignore[attr-defined]
+
+    def _fill_head_gap(self, tp: TP) -> None:
+        """Count the offsets read_committed skipped right after an assignment as done.
+
+        After a restart a partition often begins with records of transactions the crashed worker left
+        open, now aborted, and with transaction markers; the consumer never delivers them. faust records
+        such gaps only between two delivered records, so the head gap stays and ``_new_offset`` refuses
+        to commit that partition ever again: its outputs wait in a transaction that never commits.
+        Every offset from the committed position up to the first record processed since the assignment
+        was skipped by the consumer, never delivered, so it is safe to treat as acknowledged.
+        """
+        consumer: Any = self.consumer
+        committed = consumer._committed_offset.get(tp)
+        first = self.commit_gate.first_offsets.get(tp)
+        acked = consumer._acked.get(tp)
+        if committed is None or first is None or not acked or first <= committed:
+            return
+        if min(acked) == first:
+            consumer._gap[tp].addi(committed, first)
+
+    async def on_rebalance(self, assigned: Any, revoked: Any, newly_assigned: Any) -> None:
+        self.commit_gate.first_offsets.clear()  # positions are sought again: the next record is the new head
+        await super().on_rebalance(assigned, revoked, newly_assigned)
 
     def transactional_id_for(self, tp: TP) -> str:
         """The transactional id that owns source partition ``tp`` (the one faust commits its offset with)."""
