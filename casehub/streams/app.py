@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 from mode import CrashingSupervisor
+from mode.utils.queues import ThrowableQueue
 
 from casehub.core.settings import Settings
 from casehub.streams import exactly_once
@@ -84,7 +85,22 @@ def base_app(settings: Settings) -> faust.App:
         logging_config=None,
     )
     exactly_once.install(app)
+    _keep_queued_records_on_resume(app)
     return app
+
+
+def _keep_queued_records_on_resume(app: faust.App) -> None:
+    """Stream queues keep their records when processing resumes after a rebalance or table recovery.
+
+    faust clears them, trusting a seek to fetch the records again; when the seek runs before the clear,
+    the re-fetched records are cleared too and their offsets are later committed as gaps: lost events.
+    Kept, a record may instead be processed twice, which the dedupe stage absorbs.
+    """
+
+    def queue(maxsize: int | None = None, *, clear_on_resume: bool = False) -> ThrowableQueue:
+        return ThrowableQueue(maxsize=maxsize, flow_control=app.flow_control, clear_on_resume=False)
+
+    app.FlowControlQueue = queue  # type: ignore[method-assign]
 
 
 def assemble(settings: Settings, registry: Any = None) -> tuple[faust.App, Any]:
