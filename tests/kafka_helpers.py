@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -44,16 +45,22 @@ def consume(settings: Settings, topic: str, *, expect: int, timeout: float = 30.
     consumer = KafkaConsumer(topic, **settings.kafka_python_config(), auto_offset_reset="earliest",
                              enable_auto_commit=False, group_id=None, isolation_level=isolation,
                              consumer_timeout_ms=500)
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and len(records) < expect:
-            for batch in consumer.poll(timeout_ms=300).values():
-                records.extend(batch)
-        settle_until = time.monotonic() + settle
-        while time.monotonic() < settle_until:
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
+        return drain(consumer, finished=lambda records: len(records) >= expect, timeout=timeout, settle=settle)
     finally:
         consumer.close()
+
+
+def drain(consumer: KafkaConsumer, *, finished: Callable[[list[Any]], bool], timeout: float, settle: float = 0.0,
+          max_records: int | None = None) -> list[Any]:
+    """Poll an assigned or subscribed consumer until ``finished(records)`` or ``timeout``; then ``settle`` s more."""
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not finished(records):
+        for batch in consumer.poll(timeout_ms=300, max_records=max_records).values():
+            records.extend(batch)
+    settle_until = time.monotonic() + settle
+    while time.monotonic() < settle_until:
+        for batch in consumer.poll(timeout_ms=200).values():
+            records.extend(batch)
     return records

@@ -22,6 +22,7 @@ from stdnum.th import pin
 from casehub.core.settings import Settings
 from casehub.schemas.codec import encode_binary, encode_structured
 from casehub.schemas.models import CaseEvent, parse_event
+from tests.kafka_helpers import drain
 
 CASEHUB = Path(sys.executable).with_name("casehub")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events"
@@ -187,8 +188,6 @@ def read_until(settings: Settings, topics: list[str], *, done: Any, timeout: flo
     """
     consumer = KafkaConsumer(**settings.kafka_python_config(), enable_auto_commit=False, group_id=None,
                              isolation_level="read_committed")
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(partitions)
@@ -198,16 +197,9 @@ def read_until(settings: Settings, topics: list[str], *, done: Any, timeout: flo
         for tp in partitions:
             position = found.get(tp)
             consumer.seek(tp, position.offset if position is not None else ends[tp])
-        while time.monotonic() < deadline and not done(records):
-            for batch in consumer.poll(timeout_ms=300).values():
-                records.extend(batch)
-        settle_until = time.monotonic() + settle
-        while time.monotonic() < settle_until:
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
+        return drain(consumer, finished=done, timeout=timeout, settle=settle)
     finally:
         consumer.close()
-    return records
 
 
 def with_ids(records: list[Any], ids: set[str]) -> list[Any]:

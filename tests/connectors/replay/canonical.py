@@ -18,7 +18,7 @@ from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
 from casehub.streams import enrich
 from casehub.streams.keys import new_case_id, subject_token
-from tests.kafka_helpers import create_topics, produce
+from tests.kafka_helpers import create_topics, drain, produce
 from tests.streams.harness import citizen_id, follow_up, partner, registry_yaml, report
 
 PSEUDONYM_KEY = b"replay-tests"
@@ -104,31 +104,20 @@ def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 def read_from(settings: Settings, topic: str, start: dict[int, int], *, expect: int | None = None,
               done: Any = None, timeout: float = 60.0, settle: float = 1.0) -> list[Any]:
     """Read ``topic`` from ``start`` offsets (read_committed) until ``expect`` records, ``done(records)`` or timeout."""
-    import time
-
     consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False,
                              isolation_level="read_committed", auto_offset_reset="earliest")
     tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     consumer.assign(tps)
     for tp in tps:
         consumer.seek(tp, start.get(tp.partition, 0))
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
 
-    def finished() -> bool:
+    def finished(records: list[Any]) -> bool:
         return (expect is not None and len(records) >= expect) or (done is not None and done(records))
 
     try:
-        while time.monotonic() < deadline and not finished():
-            for batch in consumer.poll(timeout_ms=300, max_records=5000).values():
-                records.extend(batch)
-        settle_until = time.monotonic() + settle
-        while time.monotonic() < settle_until:
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
+        return drain(consumer, finished=finished, timeout=timeout, settle=settle, max_records=5000)
     finally:
         consumer.close()
-    return records
 
 
 def audit_documents(records: list[Any]) -> list[dict[str, Any]]:
