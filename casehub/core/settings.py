@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     dedupe_retention_hours: int = 24 * 7
     near_duplicate_window_hours: int = 72
     worker_commit_interval: float = Field(default=0.1, description="Seconds between transaction commits (latency)")
+    worker_linger_ms: int = Field(default=5, description="Producer batching delay: fewer, larger requests to the broker")
     worker_session_timeout: float = Field(default=10.0, description="Seconds before a dead worker's partitions move")
     worker_instance_id: str | None = Field(
         default=None,

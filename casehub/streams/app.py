@@ -72,7 +72,7 @@ def base_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=settings.worker_instance_id,
         broker_heartbeat_interval=settings.worker_session_timeout / 4,
         consumer_auto_offset_reset="earliest",
-        producer_linger_ms=0,
+        producer_linger_ms=settings.worker_linger_ms,
         producer_max_batch_size=1024 * 1024,
         stream_wait_empty=True,
         web_enabled=True,
