@@ -126,7 +126,8 @@ class Worker:
     def __init__(self, settings: Settings, registry: Path, folder: Path) -> None:
         self.log = folder / "worker.log"
         env = dict(os.environ)
-        env.update(CASEHUB_KAFKA_BOOTSTRAP=settings.bootstrap_servers(), CASEHUB_WORKER_ID=f"bench-{uuid.uuid4().hex[:8]}",
+        self.worker_id = f"bench-{uuid.uuid4().hex[:8]}"
+        env.update(CASEHUB_KAFKA_BOOTSTRAP=settings.bootstrap_servers(), CASEHUB_WORKER_ID=self.worker_id,
                    CASEHUB_WORKER_WEB_PORT=str(free_port()), CASEHUB_WORKER_METRICS_PORT=str(free_port()),
                    CASEHUB_WORKER_DATA_DIR=str(folder / "data"), CASEHUB_REGISTRY_PATH=str(registry),
                    CASEHUB_LOG_LEVEL="INFO")
@@ -174,8 +175,11 @@ async def produce(settings: Settings, topic: str, records: list[Any], rate: floa
 
 
 async def watch(settings: Settings, topic: str, ids: set[str], timeout: float, worker: Worker | None = None,
-                by_header: str = "ce_id") -> dict[str, float]:
-    """When each id became visible on ``topic`` (read_committed), until all seen or ``timeout``."""
+                by_header: str = "ce_id", stamps: dict[str, float] | None = None) -> dict[str, float]:
+    """When each id became visible on ``topic`` (read_committed), until all seen or ``timeout``.
+
+    ``stamps`` (if given) gets each id's record timestamp: when the worker produced it.
+    """
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers(), isolation_level="read_committed",
                                 auto_offset_reset="latest", enable_auto_commit=False, group_id=None)
     await consumer.start()
@@ -190,6 +194,8 @@ async def watch(settings: Settings, topic: str, ids: set[str], timeout: float, w
                     found = next((v.decode() for k, v in record.headers if k == by_header), None)
                     if found in ids and found not in seen:
                         seen[found] = now
+                        if stamps is not None:
+                            stamps[found] = record.timestamp / 1000
             if worker is not None:
                 worker.sample_rss()
     finally:
@@ -197,9 +203,9 @@ async def watch(settings: Settings, topic: str, ids: set[str], timeout: float, w
     return seen
 
 
-async def ready_watch(settings: Settings, topic: str, ids: set[str], timeout: float, worker: Worker | None = None
-                      ) -> asyncio.Task[dict[str, float]]:
-    task = asyncio.create_task(watch(settings, topic, ids, timeout, worker))
+async def ready_watch(settings: Settings, topic: str, ids: set[str], timeout: float, worker: Worker | None = None,
+                      stamps: dict[str, float] | None = None) -> asyncio.Task[dict[str, float]]:
+    task = asyncio.create_task(watch(settings, topic, ids, timeout, worker, stamps=stamps))
     await asyncio.sleep(1.5)  # the consumer joins at the end of the topic before anything is sent
     return task
 
@@ -273,15 +279,30 @@ async def main(args: argparse.Namespace) -> None:
 
         # 2. latency at a steady rate
         steady, steady_ids = mix.records(int(args.rate * args.seconds), first_subject=10_000_000)
-        task = await ready_watch(settings, watched, set(steady_ids), args.seconds + args.timeout, worker)
+        intake_stamps: dict[str, float] = {}
+        outbound_stamps: dict[str, float] = {}
+        intake_task = await ready_watch(settings, f"{worker.worker_id}-intake", set(steady_ids),
+                                        args.seconds + args.timeout, stamps=intake_stamps)
+        task = await ready_watch(settings, watched, set(steady_ids), args.seconds + args.timeout, worker,
+                                 stamps=outbound_stamps)
         sent = await produce(settings, inbound, steady, rate=args.rate)
         seen = await task
+        intake_task.cancel()
         latencies = sorted((seen[i] - sent[i]) * 1000 for i in seen if i in sent)
+        hops = [(intake_stamps[i] - sent[i], outbound_stamps[i] - intake_stamps[i], seen[i] - outbound_stamps[i])
+                for i in seen if i in sent and i in intake_stamps and i in outbound_stamps]
         if latencies:
             p50 = statistics.median(latencies)
-            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-            print(f"latency at {args.rate:.0f} events/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms "
-                  f"({len(latencies)} events; target p99 <= 250 ms)")
+            p90, p99 = (latencies[min(len(latencies) - 1, int(len(latencies) * q))] for q in (0.90, 0.99))
+            print(f"latency at {args.rate:.0f} events/s: p50 {p50:.0f} ms, p90 {p90:.0f} ms, p99 {p99:.0f} ms, "
+                  f"max {latencies[-1]:.0f} ms ({len(latencies)}/{len(steady_ids)} events; target p99 <= 250 ms)")
+        if hops:
+            names = ("inbound -> intake hop produced", "-> core hop produced", "-> visible to the partner")
+            parts = []
+            for name, values in zip(names, zip(*hops, strict=True), strict=True):
+                ordered = sorted(v * 1000 for v in values)
+                parts.append(f"{name} p50 {statistics.median(ordered):.0f} / p99 {ordered[int(len(ordered) * 0.99)]:.0f} ms")
+            print("  where the time goes: " + "; ".join(parts))
 
         # 3. memory after N distinct subjects passed dedupe
         if args.subjects:

@@ -43,5 +43,6 @@ def partition_key(shard: str) -> bytes:
 
 def new_case_id(shard: str, now: datetime) -> str:
     """A fresh case id ``CASE-<yyyymmdd>-<shard><8 random>``; the shard keeps the case beside its subject."""
-    random = "".join(secrets.choice(_CROCKFORD) for _ in range(8))
+    bits = int.from_bytes(secrets.token_bytes(5))  # 40 random bits = 8 Crockford digits
+    random = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"CASE-{now:%Y%m%d}-{shard}{random}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,7 +49,9 @@ class CaseState:
 
     def to_bytes(self) -> bytes:
         """JSON, the value of ``cases.state`` and of the worker's ``cases`` table."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+        # flat fields only: a plain dict beats dataclasses.asdict's recursive deep copy, once per event
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> CaseState:
@@ -63,6 +65,9 @@ class CaseState:
         if self.assigned or self.escalated_at or not self.is_open:
             return None
         return _parse_ts(self.assign_by)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(CaseState))
 
 
 def opened(event: CaseEvent, *, case_id: str, now: datetime) -> CaseState:

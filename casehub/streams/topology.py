@@ -20,7 +20,7 @@ import faust
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.streams import aggregates, metrics, timers
+from casehub.streams import aggregates, heap, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
@@ -107,6 +107,7 @@ class Pipeline:
         self.metrics = metrics.install(app)
         self._topics: dict[str, Any] = {}
         self._commanded: dict[str, float] = {}
+        self._settled = False
         app.agent(self.inbound, name="casehub.intake")(self.intake_agent)
         app.agent(self.intake, name="casehub.core")(self.core_agent)
         app.agent(self.cells_topic, name="casehub.aggregates")(self.aggregates_agent)
@@ -116,6 +117,9 @@ class Pipeline:
     async def _on_ready(self, sender: Any = None, **kwargs: Any) -> None:
         """Tables recovered and partitions assigned: the worker processes records from now on."""
         assigned = len(self.app.consumer.assignment())
+        if not self._settled:  # once: clients, tables and caches exist now; later rebalances add little
+            heap.settle("ready")
+            self._settled = True
         log.info("worker ready", worker_id=self.app.conf.id, partitions=assigned)
 
     def internal_topics(self) -> list[Any]:
