@@ -47,6 +47,9 @@ from casehub.registry import parse_registry
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import parse_event
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pure_stages import processor, run_stages  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CASEHUB = Path(sys.executable).with_name("casehub")
 TAMBONS = ["840502", "840503", "840101", "840102", "840103", "840201", "500101", "500102", "500103", "500104",
@@ -276,6 +279,10 @@ async def main(args: argparse.Namespace) -> None:
         raw_rate = len(records) / raw_seconds
         print(f"throughput: pipeline {pipeline_rate:,.0f} events/s ({len(seen)}/{len(ids)} delivered), "
               f"raw aiokafka passthrough {raw_rate:,.0f} events/s, ratio {pipeline_rate / raw_rate:.2f} (target >= 0.5)")
+        pure_seconds, outputs = run_stages(processor(settings, registry), inbound, records)
+        pure_rate = len(records) / pure_seconds
+        print(f"  ceiling: the stages alone, in-process with no Kafka, {pure_rate:,.0f} events/s "
+              f"({outputs / len(records):.1f} outputs per event): the ratio cannot exceed {pure_rate / raw_rate:.2f}")
 
         # 2. latency at a steady rate
         steady, steady_ids = mix.records(int(args.rate * args.seconds), first_subject=10_000_000)

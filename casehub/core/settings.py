@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
     dedupe_retention_hours: int = 24 * 7
     near_duplicate_window_hours: int = 72
+    worker_partitions: int = Field(
+        default=2,
+        ge=1,
+        description="Partitions of the worker group's own topics (intake, aggregate cells, table changelogs): the most "
+        "workers that can share the pipeline. Each one a worker owns costs a Kafka transaction per commit; fixed once "
+        "the group has state",
+    )
     worker_commit_interval: float = Field(default=0.1, description="Seconds between transaction commits (latency)")
     worker_linger_ms: int = Field(default=5, description="Producer batching delay: fewer, larger requests to the broker")
     worker_session_timeout: float = Field(default=10.0, description="Seconds before a dead worker's partitions move")

@@ -60,7 +60,7 @@ def base_app(settings: Settings) -> faust.App:
         Table=exactly_once.TransactionalTable,
         datadir=str(data_dir(settings)),
         processing_guarantee=settings.processing_guarantee,
-        topic_partitions=settings.topic_partitions,
+        topic_partitions=settings.worker_partitions,
         topic_replication_factor=replication_factor(settings),
         topic_disable_leader=True,
         table_standby_replicas=0,

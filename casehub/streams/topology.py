@@ -75,7 +75,7 @@ class Pipeline:
         self.app = app
         self.settings = settings
         self.registry = registry
-        partitions = settings.topic_partitions
+        partitions = settings.worker_partitions
         self.inbound = app.topic(*sorted(topics.inbound(org) for org in registry.partners))
         self.intake = app.topic(f"{app.conf.id}-intake", internal=True, partitions=partitions)
         self.cells_topic = app.topic(f"{app.conf.id}-aggregate-cells", internal=True, partitions=partitions)
