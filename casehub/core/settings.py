@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         "workers that can share the pipeline. Each one a worker owns costs a Kafka transaction per commit; fixed once "
         "the group has state",
     )
-    worker_commit_interval: float = Field(default=0.1, description="Seconds between transaction commits (latency)")
+    worker_commit_interval: float = Field(
+        default=0.05,
+        description="Seconds between transaction commits: outputs wait for it to become visible (each hop waits up "
+        "to one interval), and each commit holds processing for a few ms",
+    )
     worker_linger_ms: int = Field(default=5, description="Producer batching delay: fewer, larger requests to the broker")
     worker_session_timeout: float = Field(default=10.0, description="Seconds before a dead worker's partitions move")
     worker_instance_id: str | None = Field(

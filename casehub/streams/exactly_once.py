@@ -285,9 +285,32 @@ class SourcePartitionTransactions(TransactionManager):
             await buffer._send_pending(buffer.pending.get_nowait())
 
 
+# After a commit the coordinator still writes the transaction's markers for a few milliseconds; a request of
+# the next transaction meanwhile is refused with CONCURRENT_TRANSACTIONS and retried after the producer's
+# retry backoff, 100 ms by default in aiokafka (KAFKA-5477; the Java client retries these after 20 ms). A
+# commit holds every event back, so about 1 % of commits took 100-130 ms and set the pipeline's p99;
+# with 10 ms the slowest commit measured 35 ms.
+TRANSACTION_RETRY_BACKOFF_MS = 10
+
+
 def install(app: AppT) -> CommitGate:
     """Make ``app`` use :class:`SourcePartitionTransactions` (before its consumer is created); returns its gate."""
     gate = CommitGate()
     manager = type("AppTransactions", (SourcePartitionTransactions,), {"commit_gate": gate})
     app.transport.TransactionManager = manager  # type: ignore[misc]
+    _quick_transactional_retries(app)
     return gate
+
+
+def _quick_transactional_retries(app: AppT) -> None:
+    """Transactional producers retry after TRANSACTION_RETRY_BACKOFF_MS instead of aiokafka's 100 ms."""
+    producer: Any = app.producer
+    settings_extra = producer._settings_extra
+
+    def with_quick_retries() -> dict[str, Any]:
+        found = dict(settings_extra())
+        if app.in_transaction:
+            found["retry_backoff_ms"] = TRANSACTION_RETRY_BACKOFF_MS
+        return found
+
+    producer._settings_extra = with_quick_retries
