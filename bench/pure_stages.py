@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from casehub.core.settings import Settings
@@ -26,15 +26,7 @@ TABLES = ("seen", "subjects", "cases", "deadlines")
 
 def processor(settings: Settings, registry: Any) -> CoreProcessor:
     """A CoreProcessor configured as the worker configures it."""
-    return CoreProcessor(
-        registry=registry,
-        pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
-        retention=timedelta(hours=settings.dedupe_retention_hours),
-        window=timedelta(hours=settings.near_duplicate_window_hours),
-        sla_high=timedelta(seconds=settings.sla_high_risk_seconds),
-        sla_standard=timedelta(seconds=settings.sla_standard_seconds),
-        cells_topic="cells",
-    )
+    return CoreProcessor.from_settings(settings, registry, cells_topic="cells")
 
 
 def run_stages(core: CoreProcessor, topic: str, records: Sequence[tuple[bytes | None, bytes, Any]]) -> tuple[float, int]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from casehub.core import topics
 from casehub.core.logging import get_logger
+from casehub.core.settings import Settings
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
 from casehub.streams import aggregates, audit, dedupe, enrich, project, route, state, timers
@@ -95,6 +96,19 @@ class CoreProcessor:
         self.window = window
         self.sla_high = sla_high
         self.sla_standard = sla_standard
+
+    @classmethod
+    def from_settings(cls, settings: Settings, registry: Any, *, cells_topic: str) -> CoreProcessor:
+        """The processor the worker runs: keys, windows and SLAs from ``settings``."""
+        return cls(
+            registry=registry,
+            pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+            retention=timedelta(hours=settings.dedupe_retention_hours),
+            window=timedelta(hours=settings.near_duplicate_window_hours),
+            sla_high=timedelta(seconds=settings.sla_high_risk_seconds),
+            sla_standard=timedelta(seconds=settings.sla_standard_seconds),
+            cells_topic=cells_topic,
+        )
 
     def shard_for(self, event: CaseEvent) -> str:
         """The shard an event's intake record is keyed by."""

@@ -12,7 +12,7 @@ Two hops, each one Kafka transaction per source partition (see ``exactly_once``)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -94,15 +94,7 @@ class Pipeline:
             table(n) for n in ("seen", "subjects", "cases", "deadlines", "cells")
         )
         self.tables: tuple[TransactionalTable, ...] = (self.seen, self.subjects, self.cases, self.deadlines, self.cells)
-        self.core = CoreProcessor(
-            registry=registry,
-            pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
-            retention=timedelta(hours=settings.dedupe_retention_hours),
-            window=timedelta(hours=settings.near_duplicate_window_hours),
-            sla_high=timedelta(seconds=settings.sla_high_risk_seconds),
-            sla_standard=timedelta(seconds=settings.sla_standard_seconds),
-            cells_topic=self.cells_topic.get_topic_name(),
-        )
+        self.core = CoreProcessor.from_settings(settings, registry, cells_topic=self.cells_topic.get_topic_name())
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self.metrics = metrics.install(app)
         self._topics: dict[str, Any] = {}
