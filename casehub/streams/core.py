@@ -132,17 +132,15 @@ class CoreProcessor:
             return []
         outputs: list[Output] = []
         if event.type == "case.reported":
-            event, case, extra, is_new = self._report(event, source, now=now, subjects=subjects, cases=cases)
-            if is_new and event.location.tambon_code:
+            event, before, case, extra = self._report(event, source, now=now, subjects=subjects, cases=cases)
+            if before is None and event.location.tambon_code:
                 cell = aggregates.cell_key(event.location.tambon_code, event.issue_category, now)
                 outputs.append(Output(self.cells_topic, cell, b"1"))
         else:
-            event, case = self._follow_up(event, now=now, cases=cases)
+            event, before, case = self._follow_up(event, now=now, cases=cases)
             extra = []
         for canonical, canonical_source in ((event, source), *((e, dedupe.HUB_SOURCE) for e in extra)):
             outputs += self.publish(canonical, canonical_source, case, now=now)
-        before_raw = cases.get(case.case_id.encode())
-        before = state.CaseState.from_bytes(before_raw) if before_raw is not None else None
         cases[case.case_id.encode()] = case.to_bytes()
         self._track_deadline(before, case, deadlines)
         outputs.append(self._state_record(case))
@@ -150,28 +148,32 @@ class CoreProcessor:
 
     def _report(
         self, event: CaseEvent, source: str, *, now: datetime, subjects: StagedTable, cases: StagedTable
-    ) -> tuple[CaseEvent, state.CaseState, list[CaseEvent], bool]:
+    ) -> tuple[CaseEvent, state.CaseState | None, state.CaseState, list[CaseEvent]]:
+        """The report under its case id; the case before it (None: a new case) and after it; a ``case.linked``."""
         token = dedupe.token_of(event, self.pseudonym_key)
         placed = dedupe.place_report(event, token=token, index=subjects, cases=cases, now=now, window=self.window)
         event = event.model_copy(update={"case_id": placed.case_id, "subject_token": token})
         if placed.is_new:
             event = self._enrich(event, now=now, case=None)
-            return event, state.opened(event, case_id=placed.case_id, now=now), [], True
+            return event, None, state.opened(event, case_id=placed.case_id, now=now), []
         case = state.CaseState.from_bytes(cases[placed.case_id.encode()])
         event = self._enrich(event, now=now, case=case)
         linked = dedupe.linked_event(
             event, case_id=placed.case_id, source=source, window_hours=int(self.window.total_seconds() // 3600), now=now
         )
-        return event, state.advanced(case, event, now=now), [linked], False
+        return event, case, state.advanced(case, event, now=now), [linked]
 
-    def _follow_up(self, event: CaseEvent, *, now: datetime, cases: StagedTable) -> tuple[CaseEvent, state.CaseState]:
+    def _follow_up(
+        self, event: CaseEvent, *, now: datetime, cases: StagedTable
+    ) -> tuple[CaseEvent, state.CaseState, state.CaseState]:
+        """The enriched follow-up and its case before and after it; a case the hub does not know is refused."""
         case_id = event.case_id or ""
         raw = cases.get(case_id.encode())
         if raw is None:
             raise StageRejected(f"{event.type} {event.id}: no case {case_id} is known to the hub", stage="dedupe")
         case = state.CaseState.from_bytes(raw)
         event = self._enrich(event.model_copy(update={"subject_token": case.subject_token}), now=now, case=case)
-        return event, state.advanced(case, event, now=now)
+        return event, case, state.advanced(case, event, now=now)
 
     def _enrich(self, event: CaseEvent, *, now: datetime, case: state.CaseState | None) -> CaseEvent:
         return enrich.enrich(

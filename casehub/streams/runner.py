@@ -20,7 +20,6 @@ from kafka.errors import TopicAlreadyExistsError
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.ops.topics import admin_client
-from casehub.streams import heap
 from casehub.streams.app import assemble, data_dir
 from casehub.streams.topology import Pipeline
 
@@ -86,7 +85,6 @@ def run_worker(settings: Settings, registry: object = None) -> int:
     marker = _marker(settings)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(str(os.getpid()))
-    heap.settle("assembled")
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True, redirect_stdouts=False)
     code = 1
     try:

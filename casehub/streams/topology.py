@@ -109,7 +109,7 @@ class Pipeline:
     async def _on_ready(self, sender: Any = None, **kwargs: Any) -> None:
         """Tables recovered and partitions assigned: the worker processes records from now on."""
         assigned = len(self.app.consumer.assignment())
-        if not self._settled:  # once: clients, tables and caches exist now; later rebalances add little
+        if not self._settled:  # once: registry, geography, clients, tables and caches exist now
             heap.settle("ready")
             self._settled = True
         log.info("worker ready", worker_id=self.app.conf.id, partitions=assigned)

@@ -16,7 +16,10 @@ def test_transactional_producers_retry_concurrent_transactions_quickly(tmp_path:
 
     async def build() -> tuple[float, str | None]:
         transactional = app.producer._new_producer(transactional_id="casehub-test-0")
-        return transactional._sender._retry_backoff, transactional._txn_manager.transactional_id
+        try:
+            return transactional._sender._retry_backoff, transactional._txn_manager.transactional_id
+        finally:
+            await transactional.stop()
 
     backoff, transactional_id = asyncio.run(build())
     assert transactional_id == "casehub-test-0"
