@@ -106,6 +106,8 @@ class CommitGate:
         self._committing = False
         self.first_offsets: dict[TP, int] = {}
         """The first offset processed per partition since the last assignment (see ``_fill_head_gap``)."""
+        self.already_processed: Callable[[TP, int], bool] = lambda tp, offset: False
+        """Whether this process already processed (or committed) that offset; set by the transaction manager."""
 
     @property
     def condition(self) -> asyncio.Condition:
@@ -114,15 +116,24 @@ class CommitGate:
         return self._condition
 
     @asynccontextmanager
-    async def processing(self, event: Any) -> AsyncIterator[None]:
-        """Hold the gate while ``event`` is processed; ack it (its offset joins the same transaction) on the way out."""
+    async def processing(self, event: Any) -> AsyncIterator[bool]:
+        """Hold the gate while ``event`` is processed; ack it (its offset joins the same transaction) on the way out.
+
+        Yields whether the event is new. A record comes twice when a seek (rebalance, recovery) fetches
+        again what the stream queue already holds; the second copy must not be processed: its outputs
+        are already in this partition's transaction, and the aggregate cells would count it twice.
+        """
         async with self.condition:
             await self.condition.wait_for(lambda: not self._committing)
             self._active += 1
-        self.first_offsets.setdefault(event.message.tp, event.message.offset)
+        tp, offset = event.message.tp, event.message.offset
+        fresh = not self.already_processed(tp, offset)
+        if fresh:
+            self.first_offsets.setdefault(tp, offset)
         try:
-            yield
-            event.ack()
+            yield fresh
+            if fresh:
+                event.ack()
         finally:
             async with self.condition:
                 self._active -= 1
@@ -158,6 +169,8 @@ class SourcePartitionTransactions(TransactionManager):
                 return bool(await force_commit(*args, **kwargs))
 
         self.consumer.force_commit = gated_force_commit  # type: ignore[method-assign,attr-defined]
+        self.consumer.perform_seek = partial(self._perform_seek, self.consumer.perform_seek)  # type: ignore[method-assign]
+        gate.already_processed = self._already_processed
         new_offset = self.consumer._new_offset  # type: ignore[attr-defined]
 
         def new_offset_after_filtered_head(tp: TP) -> int | None:
@@ -165,6 +178,34 @@ class SourcePartitionTransactions(TransactionManager):
             return new_offset(tp)  # type: ignore[no-any-return]
 
         self.consumer._new_offset = new_offset_after_filtered_head  # type: ignore[attr-defined]
+
+    def _already_processed(self, tp: TP, offset: int) -> bool:
+        consumer: Any = self.consumer
+        committed = consumer._committed_offset.get(tp)
+        return (committed is not None and offset < committed) or offset in consumer._acked_index.get(tp, ())
+
+    async def _perform_seek(self, perform_seek: Callable[[], Awaitable[None]]) -> None:
+        """faust's seek to the committed offsets, made safe to run while records are processed.
+
+        faust seeks after table recovery and whenever a fetch returns while flow is stopped, with agents
+        still working through queued records. It reads the committed offsets from the broker and then
+        overwrites its own record of them; when a commit completed in between (or the broker still
+        reports the offset of a transaction whose markers are being written), the record moves back
+        behind offsets already taken off the ack list, and ``_new_offset`` never commits that partition
+        again: every later output waits in a transaction the broker finally aborts (the worker stalls
+        after a crash and restart). Under the gate no commit or event runs meanwhile, and a partition
+        is never moved back behind what this process has committed itself.
+        """
+        consumer: Any = self.consumer
+        async with self.commit_gate.committing():
+            ours = {tp: offset for tp, offset in consumer._committed_offset.items() if offset is not None}
+            await perform_seek()
+            assigned = consumer.assignment()
+            for tp, offset in ours.items():
+                found = consumer._committed_offset.get(tp)
+                if tp in assigned and (found is None or found < offset):
+                    await consumer.seek(tp, offset)
+                    consumer._committed_offset[tp] = offset
 
     def _fill_head_gap(self, tp: TP) -> None:
         """Count the offsets read_committed skipped right after an assignment as done.

@@ -20,7 +20,7 @@ import faust
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.streams import aggregates, heap, metrics, timers
+from casehub.streams import aggregates, diagnostics, heap, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
@@ -111,6 +111,7 @@ class Pipeline:
         assigned = len(self.app.consumer.assignment())
         if not self._settled:  # once: registry, geography, clients, tables and caches exist now
             heap.settle("ready")
+            diagnostics.install(self.app, self.gate)
             self._settled = True
         log.info("worker ready", worker_id=self.app.conf.id, partitions=assigned)
 
@@ -153,8 +154,9 @@ class Pipeline:
     async def intake_agent(self, stream: Any) -> None:
         """Hop 1: validate each inbound record, then forward it by shard or dead-letter it."""
         async for event in stream.events():
-            async with self.gate.processing(event):
-                await self._intake(origin_of(event.message), event.message.timestamp)
+            async with self.gate.processing(event) as fresh:
+                if fresh:
+                    await self._intake(origin_of(event.message), event.message.timestamp)
 
     async def _intake(self, origin: Origin, received: float | None = None) -> None:
         self.metrics.read("validate")
@@ -175,8 +177,9 @@ class Pipeline:
     async def core_agent(self, stream: Any) -> None:
         """Hop 2: dedupe, enrich, publish the case, route and deliver; escalate missed SLAs."""
         async for event in stream.events():
-            async with self.gate.processing(event):
-                await self._core(event.message)
+            async with self.gate.processing(event) as fresh:
+                if fresh:
+                    await self._core(event.message)
 
     async def _core(self, message: Any) -> None:
         headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
@@ -222,15 +225,19 @@ class Pipeline:
     async def aggregates_agent(self, stream: Any) -> None:
         """Hop 3: count new cases per cell; publish a cell when it appears (suppressed) and from 5 cases on."""
         async for event in stream.events():
-            async with self.gate.processing(event):
-                key = event.message.key
-                count = int(self.cells.get(key) or b"0") + int(event.message.value or b"1")
-                self.cells[key] = str(count).encode()
-                published: list[tuple[str, bytes | None, bytes | None, Any]] = []
-                if count == 1 or count >= aggregates.SMALL_CELL:
-                    record = aggregates.cell_record(key, count)
-                    published.append((topics.STATS_AGGREGATES, key, record, [("content-type", b"application/json")]))
-                await self.send(published)  # the count's changelog goes out either way
+            async with self.gate.processing(event) as fresh:
+                if fresh:
+                    await self._count_cell(event.message)
+
+    async def _count_cell(self, message: Any) -> None:
+        key = message.key
+        count = int(self.cells.get(key) or b"0") + int(message.value or b"1")
+        self.cells[key] = str(count).encode()
+        published: list[tuple[str, bytes | None, bytes | None, Any]] = []
+        if count == 1 or count >= aggregates.SMALL_CELL:
+            record = aggregates.cell_record(key, count)
+            published.append((topics.STATS_AGGREGATES, key, record, [("content-type", b"application/json")]))
+        await self.send(published)  # the count's changelog goes out either way
 
     async def check_deadlines(self) -> None:
         """The SLA timer: ask the owning partition to escalate each case whose assignment deadline passed."""

@@ -118,6 +118,12 @@ class Worker:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def diagnose(self) -> None:
+        """SIGUSR1: the worker logs its commit gate, partition offsets and task stacks."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGUSR1)
+        self.wait_for_log("worker diagnostics", timeout=10.0)
+
     def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM and wait; returns the exit status."""
         if self.process is None or self.process.poll() is not None:

@@ -51,6 +51,8 @@ def test_sigkill_mid_stream_then_restart_delivers_each_event_once_per_recipient(
     records = read_until(settings, [*outbound, topics.CASES_EVENTS],
                          done=lambda rs: len(with_ids(rs, ids)) >= EVENTS * (len(receivers) + 1),
                          timeout=WAIT, settle=5.0, since=started)
+    if len(with_ids(records, ids)) < EVENTS * (len(receivers) + 1):
+        hub.worker.diagnose()  # what the stalled worker waits for goes into the log kept below
     hub.worker.stop()
 
     copies = Counter((r.topic, (header(r, "ce_id") or b"").decode()) for r in with_ids(records, ids))
