@@ -36,3 +36,14 @@ def test_hub_services_run_real_cli_verbs() -> None:
     for name, service in _compose()["services"].items():
         if service.get("image") == "casehub:latest":
             assert service["command"][0] in COMMANDS, f"{name} runs unknown verb {service['command'][0]}"
+
+
+def test_each_worker_keeps_its_tables_in_a_volume_of_its_own() -> None:
+    services = _compose()["services"]
+    workers = {name: s for name, s in services.items() if s.get("command") == ["worker"]}
+    assert len(workers) == 2
+    assert all("replicas" not in (s.get("deploy") or {}) for s in workers.values())  # replicas would share a volume
+    volumes = [v.split(":")[0] for s in workers.values() for v in s["volumes"]]
+    assert len(set(volumes)) == len(workers)
+    instances = [s["environment"]["CASEHUB_WORKER_INSTANCE_ID"] for s in workers.values()]
+    assert len(set(instances)) == len(workers)
