@@ -21,7 +21,7 @@ from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.validate import accept
 
-TABLES = ("seen", "subjects", "cases", "deadlines")
+TABLES = ("seen", "subjects", "cases", "deadlines", "expiring")
 
 
 def processor(settings: Settings, registry: Any) -> CoreProcessor:

@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     worker_metrics_host: str = Field(default="127.0.0.1", description="Address the metrics server listens on")
     worker_data_dir: Path | None = Field(default=None, description="RocksDB tables; unset = <home>/worker")
     processing_guarantee: Literal["exactly_once", "at_least_once"] = "exactly_once"
-    dedupe_retention_hours: int = 24 * 7
-    near_duplicate_window_hours: int = 72
+    dedupe_retention_hours: float = 24 * 7
+    near_duplicate_window_hours: float = 72
     worker_partitions: int = Field(
         default=2,
         ge=1,
@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     sla_high_risk_seconds: int = Field(default=3600, description="High risk: assign within 1 h (Primero default)")
     sla_standard_seconds: int = Field(default=3 * 3600, description="Other cases: assign within 3 h")
     escalation_check_seconds: float = Field(default=5.0, description="How often the SLA timer looks for missed deadlines")
+    expiry_check_seconds: float = Field(
+        default=3600.0, description="How often a worker deletes dedupe state older than the retention and the window"
+    )
 
     # HTTP gateway
     gateway_host: str = "127.0.0.1"

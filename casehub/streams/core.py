@@ -16,7 +16,7 @@ from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
-from casehub.streams import aggregates, audit, dedupe, enrich, project, route, state, timers
+from casehub.streams import aggregates, audit, dedupe, enrich, expiry, project, route, state, timers
 from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.validate import read_event
@@ -123,6 +123,7 @@ class CoreProcessor:
         subjects: StagedTable,
         cases: StagedTable,
         deadlines: StagedTable,
+        expiring: StagedTable,
     ) -> list[Output]:
         """The outputs of one accepted inbound record; raises StageRejected for one that cannot be processed."""
         event, org = read_event(origin)
@@ -130,9 +131,13 @@ class CoreProcessor:
         if dedupe.is_retry(seen, source, event.id, now=now, retention=self.retention):
             log.info("duplicate dropped", event_id=event.id, partner=source, topic=origin.topic, offset=origin.offset)
             return []
+        expiry.plan(expiring, expiry.SEEN, dedupe.seen_key(source, event.id), now + self.retention)
         outputs: list[Output] = []
         if event.type == "case.reported":
             event, before, case, extra = self._report(event, source, now=now, subjects=subjects, cases=cases)
+            if before is None and event.subject_token:
+                key = dedupe.subject_key(event.subject_token, event.issue_category)
+                expiry.plan(expiring, expiry.SUBJECTS, key, now + self.window)
             if before is None and event.location.tambon_code:
                 cell = aggregates.cell_key(event.location.tambon_code, event.issue_category, now)
                 outputs.append(Output(self.cells_topic, cell, b"1"))
@@ -245,6 +250,12 @@ class CoreProcessor:
             del deadlines[old]
         if new is not None:
             deadlines[new] = case.case_id.encode()
+
+    def expire(self, due: list[bytes], *, until: datetime, seen: StagedTable, subjects: StagedTable,
+               expiring: StagedTable) -> int:
+        """A sweep command: delete the dedupe entries planned in ``due`` that expired by ``until``."""
+        return expiry.sweep(due, until=until, seen=seen, subjects=subjects, expiry=expiring, retention=self.retention,
+                            window=self.window)
 
     def escalate(self, case_id: str, *, now: datetime, cases: StagedTable, deadlines: StagedTable) -> list[Output]:
         """The outputs of a timer's escalation command: ``case.escalated`` if the deadline really passed unassigned."""

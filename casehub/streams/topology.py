@@ -20,7 +20,7 @@ import faust
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.streams import aggregates, diagnostics, heap, metrics, timers
+from casehub.streams import aggregates, diagnostics, expiry, heap, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
@@ -90,10 +90,12 @@ class Pipeline:
                 options=dict(ROCKSDB_OPTIONS),
             )
 
-        self.seen, self.subjects, self.cases, self.deadlines, self.cells = (
-            table(n) for n in ("seen", "subjects", "cases", "deadlines", "cells")
+        self.seen, self.subjects, self.cases, self.deadlines, self.cells, self.expiry = (
+            table(n) for n in ("seen", "subjects", "cases", "deadlines", "cells", "expiry")
         )
-        self.tables: tuple[TransactionalTable, ...] = (self.seen, self.subjects, self.cases, self.deadlines, self.cells)
+        self.tables: tuple[TransactionalTable, ...] = (
+            self.seen, self.subjects, self.cases, self.deadlines, self.cells, self.expiry
+        )
         self.core = CoreProcessor.from_settings(settings, registry, cells_topic=self.cells_topic.get_topic_name())
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self.metrics = metrics.install(app)
@@ -104,6 +106,7 @@ class Pipeline:
         app.agent(self.intake, name="casehub.core")(self.core_agent)
         app.agent(self.cells_topic, name="casehub.aggregates")(self.aggregates_agent)
         app.timer(settings.escalation_check_seconds, name="casehub.sla")(self.check_deadlines)
+        app.timer(settings.expiry_check_seconds, name="casehub.expiry")(self.request_sweeps)
         app.on_rebalance_complete.connect(self._on_ready)  # type: ignore[arg-type]
 
     async def _on_ready(self, sender: Any = None, **kwargs: Any) -> None:
@@ -183,8 +186,12 @@ class Pipeline:
 
     async def _core(self, message: Any) -> None:
         headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
-        if _header(headers, timers.COMMAND_HEADER) == timers.ESCALATE_COMMAND:
+        command = _header(headers, timers.COMMAND_HEADER)
+        if command == timers.ESCALATE_COMMAND:
             await self._escalate(message.value.decode())
+            return
+        if command == expiry.EXPIRE_COMMAND:
+            await self._sweep(message.partition, message.value)
             return
         origin = original(message)
         self.metrics.read("core")
@@ -209,6 +216,7 @@ class Pipeline:
             "subjects": StagedTable(self.subjects),
             "cases": StagedTable(self.cases),
             "deadlines": StagedTable(self.deadlines),
+            "expiring": StagedTable(self.expiry),
         }
 
     async def _send_all(self, outputs: list[Output]) -> None:
@@ -221,6 +229,36 @@ class Pipeline:
             table.apply()
         await self._send_all(outputs)
         self._commanded.pop(case_id, None)
+
+    async def _sweep(self, partition: int, until_ms: bytes) -> None:
+        until = datetime.fromtimestamp(int(until_ms) / 1000, UTC)
+        due = expiry.due_before(_partition_keys(self.expiry, partition), until)
+        staged = self._staged()
+        deleted = self.core.expire(
+            due, until=until, seen=staged["seen"], subjects=staged["subjects"], expiring=staged["expiring"]
+        )
+        for table in staged.values():
+            table.apply()
+        await self.send([])  # the deletions' changelog records, in this command's transaction
+        if due:
+            log.info("dedupe state expired", partition=partition, planned=len(due), deleted=deleted)
+
+    async def request_sweeps(self) -> None:
+        """The expiry timer: ask each intake partition of this worker with due dedupe entries to delete them."""
+        now = _now()
+        bound = timers.moment_key(now).encode()
+        intake = self.intake.get_topic_name()
+        for tp in sorted(self.app.consumer.assignment()):
+            if tp.topic != intake:
+                continue
+            first = next(iter(_partition_keys(self.expiry, tp.partition)), None)
+            if first is not None and first < bound:
+                # not transactional (no event is being processed); a repeated sweep finds nothing more to delete
+                await self.intake.send(
+                    value=str(int(now.timestamp() * 1000)).encode(),
+                    partition=tp.partition,
+                    headers=[(timers.COMMAND_HEADER, expiry.EXPIRE_COMMAND)],
+                )
 
     async def aggregates_agent(self, stream: Any) -> None:
         """Hop 3: count new cases per cell; publish a cell when it appears (suppressed) and from 5 cases on."""
@@ -269,6 +307,12 @@ class Pipeline:
                     break
                 overdue.append(timers.case_of(key))
         return overdue
+
+
+def _partition_keys(table: Any, partition: int) -> Any:
+    """The keys of one partition of a RocksDB-backed table, in key order (empty before it holds any)."""
+    db = table.data._dbs.get(partition)
+    return iter(()) if db is None else db.keys()
 
 
 def build(app: faust.App, settings: Settings, registry: Any) -> Pipeline:

@@ -10,7 +10,7 @@ import pytest
 from casehub.core import topics
 from casehub.registry import parse_registry
 from casehub.schemas.codec import encode_binary, encode_structured
-from casehub.streams import aggregates, dedupe, enrich, project, route, state, timers
+from casehub.streams import aggregates, dedupe, enrich, expiry, project, route, state, timers
 from casehub.streams.core import CoreProcessor, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, read_error
 from casehub.streams.exceptions import StageRejected
@@ -41,7 +41,7 @@ def processor(registry) -> CoreProcessor:  # type: ignore[no-untyped-def]
 
 
 def tables() -> dict[str, dict[bytes, bytes]]:
-    return {name: {} for name in ("seen", "subjects", "cases", "deadlines")}
+    return {name: {} for name in ("seen", "subjects", "cases", "deadlines", "expiring")}
 
 
 def run(core: CoreProcessor, origin: Origin, store: dict[str, dict[bytes, bytes]], now: datetime = NOW) -> list:
@@ -264,3 +264,45 @@ def test_deadlines_are_kept_in_deadline_order_until_the_case_is_assigned(registr
     assign = follow_up("case.assigned", case_id=case_id, to_unit=f"tc-{TAMBON}")
     run(core, origin_of_event(assign), store, NOW + timedelta(minutes=10))
     assert store["deadlines"] == {}
+
+
+# --- expiry of dedupe state ---
+
+def sweep(core: CoreProcessor, store: dict[str, dict[bytes, bytes]], until: datetime) -> int:
+    staged = {name: StagedTable(store[name]) for name in ("seen", "subjects", "expiring")}
+    due = expiry.due_before(sorted(store["expiring"]), until)
+    deleted = core.expire(due, until=until, seen=staged["seen"], subjects=staged["subjects"], expiring=staged["expiring"])
+    for table in staged.values():
+        table.apply()
+    return deleted
+
+
+def test_dedupe_state_is_deleted_once_the_retention_and_the_window_passed(registry) -> None:  # type: ignore[no-untyped-def]
+    core, store = processor(registry), tables()
+    cid = citizen_id()
+    run(core, origin_of_event(report(cid=cid)), store)
+    assert len(store["seen"]) == 1 and len(store["subjects"]) == 1 and len(store["expiring"]) == 2
+
+    assert sweep(core, store, NOW + timedelta(hours=71)) == 0  # nothing is due yet
+    assert sweep(core, store, NOW + timedelta(hours=73)) == 1  # the window passed: the subject index entry goes
+    assert store["subjects"] == {} and len(store["seen"]) == 1
+    assert sweep(core, store, NOW + timedelta(days=7, hours=1)) == 1  # the retention passed: the seen entry goes
+    assert store["seen"] == {} and store["expiring"] == {}
+
+
+def test_an_entry_written_again_after_its_plan_is_kept_until_its_own_expiry(registry) -> None:  # type: ignore[no-untyped-def]
+    core, store = processor(registry), tables()
+    event = report(cid=citizen_id())
+    run(core, origin_of_event(event), store)
+    later = NOW + timedelta(days=8)  # a very late retry is accepted anew and planned again
+    run(core, origin_of_event(event), store, later)
+    assert len(store["expiring"]) == 4
+    assert sweep(core, store, NOW + timedelta(days=7, hours=1)) == 0  # the first plans are due, the entries are newer
+    assert len(store["seen"]) == 1 and len(store["subjects"]) == 1 and len(store["expiring"]) == 2
+    assert sweep(core, store, later + timedelta(days=7, hours=1)) == 2
+
+
+def test_a_sweep_deletes_at_most_its_limit_in_key_order() -> None:
+    keys = [expiry.expiry_key(NOW + timedelta(seconds=i), expiry.SEEN, f"k{i}".encode()) for i in range(10)]
+    assert expiry.due_before(keys, NOW + timedelta(seconds=5)) == keys[:5]
+    assert expiry.due_before(keys, NOW + timedelta(days=1), limit=3) == keys[:3]
