@@ -12,6 +12,12 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from casehub.core.errors import ConfigError
+
+DEVELOPMENT_PSEUDONYM_KEY = "casehub-development-pseudonym-key"
+"""Published with casehub: fine for a cluster on this machine, never for one holding real people's data."""
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 def _default_cache() -> Path:
     return Path.home() / ".cache" / "casehub"
@@ -43,7 +49,7 @@ class Settings(BaseSettings):
 
     # partners and personal data
     registry_path: Path | None = Field(default=None, description="Partner registry YAML; unset = the packaged default")
-    pseudonym_key: SecretStr = SecretStr("casehub-development-pseudonym-key")
+    pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
 
     # stream worker
     worker_id: str = "casehub"
@@ -106,6 +112,23 @@ class Settings(BaseSettings):
         if marker.exists():
             return marker.read_text().strip()
         return f"127.0.0.1:{self.broker_port}"
+
+    def require_secret_pseudonym_key(self) -> None:
+        """Refuse the published development key unless every bootstrap server is on this machine.
+
+        Subject tokens are keyed HMACs of citizen ids; with a key anyone can read, a partner could
+        enumerate the 13-digit ids and reverse them. A cluster elsewhere is taken to hold real data.
+        """
+        if self.pseudonym_key.get_secret_value() != DEVELOPMENT_PSEUDONYM_KEY:
+            return
+        hosts = {address.strip().rsplit(":", 1)[0].strip("[]") for address in self.bootstrap_servers().split(",")}
+        if hosts <= LOCAL_HOSTS:
+            return
+        raise ConfigError(
+            f"CASEHUB_PSEUDONYM_KEY is casehub's published development key, and the cluster ({self.bootstrap_servers()}) "
+            "is not on this machine: subject tokens made with it can be reversed",
+            hint="set CASEHUB_PSEUDONYM_KEY to a secret kept in the hub (e.g. `openssl rand -hex 32`)",
+        )
 
     def kafka_python_config(self) -> dict[str, Any]:
         """Connection keyword arguments for kafka-python clients (admin, operator tools)."""

@@ -78,6 +78,7 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
 
 def run_worker(settings: Settings, registry: object = None) -> int:
     """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
+    settings.require_secret_pseudonym_key()
     app, pipeline = assemble(settings, registry)
     ensure_internal_topics(settings, app, pipeline)
     pipeline.metrics.serve(settings)
