@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     sla_high_risk_seconds: int = Field(default=3600, description="High risk: assign within 1 h (Primero default)")
     sla_standard_seconds: int = Field(default=3 * 3600, description="Other cases: assign within 3 h")
     escalation_check_seconds: float = Field(default=5.0, description="How often the SLA timer looks for missed deadlines")
+    registry_refresh_seconds: float = Field(
+        default=10.0, gt=0, description="How often a worker reads the registry file; a change restarts it onto the new one"
+    )
     expiry_check_seconds: float = Field(
         default=3600.0, description="How often a worker deletes dedupe state older than the retention and the window"
     )

@@ -26,7 +26,8 @@ def test_sigusr1_logs_offsets_gate_and_tasks_and_the_worker_goes_on(settings: Se
                     if entry.get("event") == "worker diagnostics")
         inbound = line["partitions"][f"partner.{hub.lao}.inbound/0"]
         assert inbound["committed"] == 3  # the three events, committed
-        assert line["gate"] == {"active": 0, "committing": False}
+        assert set(line["gate"]) == {"active", "committing"}  # a commit may be running at that instant
+        assert isinstance(line["gate"]["active"], int) and isinstance(line["gate"]["committing"], bool)
         assert any("Agent._execute_actor" in stack for stack in line["tasks"])
 
         later = [report()]

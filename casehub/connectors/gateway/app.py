@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from casehub.core.errors import HubError
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.registry import Registry, load_registry
+from casehub.registry.watch import RegistryWatch
 
 log = get_logger(__name__)
 API_VERSION = "1.0.0"
@@ -115,6 +117,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return document
 
 
+async def _follow_registry(hub: Gateway, watch: RegistryWatch) -> None:
+    """Swap in the registry file's new partners as they are written: a new partner's keys work without a restart."""
+    while True:
+        await asyncio.sleep(hub.settings.registry_refresh_seconds)
+        found = watch.check()
+        if found is not None:
+            log.warning("registry reloaded", partners=len(found.partners), **watch.differences(found))
+            hub.registry = watch.registry = found
+
+
 def create_app(settings: Settings, *, registry: Registry | None = None, keys: KeyStore | None = None) -> FastAPI:
     """The gateway app; Kafka clients start with the app's lifespan (uvicorn runs it)."""
     writer = EventWriter(settings)
@@ -132,9 +144,11 @@ def create_app(settings: Settings, *, registry: Registry | None = None, keys: Ke
         await hub.writer.start()
         await hub.cases.start()
         log.info("gateway started", partners=len(hub.registry), bootstrap=settings.bootstrap_servers())
+        follow = asyncio.create_task(_follow_registry(hub, RegistryWatch(settings.registry_path, hub.registry)))
         try:
             yield
         finally:
+            follow.cancel()
             await hub.cases.stop()
             await hub.writer.stop()
             log.info("gateway stopped")
