@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,9 +44,18 @@ def test_a_changed_registry_restarts_the_worker_onto_it_and_a_broken_one_is_refu
         wanted = [topics.CASES_EVENTS, topics.outbound(newcomer)]
         records = read_until(settings, wanted, done=lambda rs: len(with_ids(rs, {event.id})) == 2, timeout=60.0,
                              since=started)
-        assert sorted(r.topic for r in with_ids(records, {event.id})) == sorted(wanted)
+        delivered = sorted(r.topic for r in with_ids(records, {event.id}))
+        if delivered != sorted(wanted):
+            worker.diagnose()
+            kept = Path(tempfile.gettempdir()) / f"casehub-registry-reload-{worker.worker_id}.log"
+            kept.write_text(worker.log_text())
+            raise AssertionError(f"delivered to {delivered}, wanted {sorted(wanted)}; worker log kept in {kept}")
     finally:
-        assert worker.stop() == 0
+        code = worker.stop()
+        kept = Path(tempfile.gettempdir()) / f"casehub-registry-reload-{worker.worker_id}.log"
+        if code != 0:
+            kept.write_text(worker.log_text())
+        assert code == 0, f"the worker stopped with {code}; its log kept in {kept}"
 
 
 def test_the_watch_ignores_a_reformatted_file_and_names_a_broken_one_once(tmp_path: Path) -> None:

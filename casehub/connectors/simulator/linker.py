@@ -29,6 +29,7 @@ class CaseLinker:
         self._expected: dict[str, tuple[str, str]] = {}
         self._assigned: dict[tuple[str, str], str] = {}
         self._given_up: set[str] = set()
+        self._second_reports: dict[str, list[tuple[str, str]]] = {}
         try:
             self._consumer = KafkaConsumer(**settings.kafka_python_config(), client_id="casehub-simulator-linker",
                                            group_id=None, enable_auto_commit=False, isolation_level="read_committed",
@@ -50,24 +51,41 @@ class CaseLinker:
         org = topics.org_of_inbound(inbound_topic) or ""
         self._expected[case_ref] = (topics.event_source(org), report_id)
 
+    def expect_second_report(self, case_ref: str, inbound_topic: str, report_id: str) -> None:
+        """Another channel reported case ``case_ref`` again (event ``report_id``).
+
+        Its case's next follow-up waits until the hub has that report too. They travel through different
+        partners' topics, so a closure sent right after it could otherwise be processed first, and the
+        report would then rightly open a new case instead of joining the closed one.
+        """
+        org = topics.org_of_inbound(inbound_topic) or ""
+        self._second_reports.setdefault(case_ref, []).append((topics.event_source(org), report_id))
+
     def case_id(self, case_ref: str, *, before_waiting: Callable[[], None] | None = None) -> str | None:
-        """The hub's case id for ``case_ref``: waits up to ``timeout`` for the hub to process its report, else None."""
+        """The hub's case id for ``case_ref``: waits up to ``timeout`` for the hub to process its reports, else None."""
         key = self._expected.get(case_ref)
         if key is None or case_ref in self._given_up:
             return None
-        if key in self._assigned:
-            return self._assigned[key]
+        reports = [key, *self._second_reports.get(case_ref, [])]
+        if all(report in self._assigned for report in reports):
+            return self._settled(case_ref, key)
         if before_waiting is not None:
             before_waiting()
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             self._read(timeout_ms=200)
-            if key in self._assigned:
-                return self._assigned[key]
+            if all(report in self._assigned for report in reports):
+                return self._settled(case_ref, key)
+        if key in self._assigned:  # a second report the hub never showed (dead-lettered): the case goes on
+            return self._settled(case_ref, key)
         self._given_up.add(case_ref)
         log.warning("the hub did not open the simulated case in time", case_ref=case_ref, event_id=key[1],
                     timeout_seconds=self.timeout)
         return None
+
+    def _settled(self, case_ref: str, key: tuple[str, str]) -> str:
+        self._second_reports.pop(case_ref, None)
+        return self._assigned[key]
 
     def _read(self, *, timeout_ms: int) -> None:
         try:

@@ -200,6 +200,8 @@ def _linked(item: SimulatedRecord, linker: CaseLinker, summary: Summary, flush: 
     if event.type == "case.reported":
         if item.intent.kind == "valid":
             linker.expect(item.case_ref, item.topic, event.id)
+        elif item.intent.kind == "duplicate":
+            linker.expect_second_report(item.case_ref, item.topic, event.id)
         return item.record
     case_id = linker.case_id(item.case_ref, before_waiting=flush)
     if case_id is None:
