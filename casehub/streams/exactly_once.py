@@ -104,6 +104,7 @@ class CommitGate:
         self._condition: asyncio.Condition | None = None
         self._active = 0
         self._committing = False
+        self._ended = False
         self.first_offsets: dict[TP, int] = {}
         """The first offset processed per partition since the last assignment (see ``_fill_head_gap``)."""
         self.already_processed: Callable[[TP, int], bool] = lambda tp, offset: False
@@ -124,7 +125,7 @@ class CommitGate:
         are already in this partition's transaction, and the aggregate cells would count it twice.
         """
         async with self.condition:
-            await self.condition.wait_for(lambda: not self._committing)
+            await self.condition.wait_for(lambda: not self._committing and not self._ended)
             self._active += 1
         tp, offset = event.message.tp, event.message.offset
         fresh = not self.already_processed(tp, offset)
@@ -138,6 +139,20 @@ class CommitGate:
             async with self.condition:
                 self._active -= 1
                 self.condition.notify_all()
+
+    def transactions_ended(self) -> None:
+        """The final commit ended every transaction (worker stopping, or partitions revoked): no event may start.
+
+        An event processed now would send into no transaction (aiokafka refuses: the agent, then the worker,
+        crashes) and its offset would wait for a commit that cannot come.
+        """
+        self._ended = True
+
+    async def transactions_begun(self) -> None:
+        """Transactions are open again (partitions assigned): events may start."""
+        async with self.condition:
+            self._ended = False
+            self.condition.notify_all()
 
     @asynccontextmanager
     async def committing(self) -> AsyncIterator[None]:
@@ -305,7 +320,13 @@ class SourcePartitionTransactions(TransactionManager):
         except ProducerFenced as exc:  # another worker took these partitions over: stop, do not write twice
             log.warning("producer fenced", error=str(exc))
             await self.app.crash(exc)
+        if not start_new_transaction:
+            self.commit_gate.transactions_ended()
         return True
+
+    async def _start_transactions(self, tids: Iterable[str]) -> None:
+        await super()._start_transactions(tids)
+        await self.commit_gate.transactions_begun()
 
     async def _commit_one(self, transactional_id: str, offsets: dict[TP, int], start_new: bool) -> None:
         producer: Any = self.producer
@@ -313,6 +334,10 @@ class SourcePartitionTransactions(TransactionManager):
             transaction = producer._transaction_producers.get(transactional_id)
             if transaction is None:
                 raise ProducerFenced(f"no transactional producer {transactional_id} (fenced or stopped)")
+            if not transaction._txn_manager.is_in_transaction():
+                # ended by the final commit of a stop or a revocation; the gate has held events back since,
+                # so only offsets moved (skipped transaction markers): commit them in a transaction of their own
+                await transaction.begin_transaction()
             await transaction.send_offsets_to_transaction(offsets, self.app.conf.id)
             await transaction.commit_transaction()
             if start_new:

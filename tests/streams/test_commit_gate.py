@@ -124,3 +124,23 @@ def test_a_seek_waits_for_the_event_in_progress_and_holds_new_ones_back() -> Non
 
     asyncio.run(run())
     assert order == ["start 81", "end 81", "seek done", "start 82", "end 82"]
+
+
+def test_no_event_starts_between_the_final_commit_and_the_next_transactions() -> None:
+    gate = CommitGate()
+    started: list[int] = []
+
+    async def run() -> None:
+        async def process(offset: int) -> None:
+            async with gate.processing(event(offset)):
+                started.append(offset)
+
+        gate.transactions_ended()  # a stop or a revocation committed and ended every transaction
+        waiting = asyncio.create_task(process(5))
+        await asyncio.sleep(0.02)
+        assert started == []  # it would send into no transaction
+        await gate.transactions_begun()  # partitions assigned again
+        await asyncio.wait_for(waiting, timeout=1.0)
+
+    asyncio.run(run())
+    assert started == [5]

@@ -42,7 +42,7 @@ def test_a_changed_registry_restarts_the_worker_onto_it_and_a_broken_one_is_refu
         event = report()
         publish(settings, newcomer, [event])
         wanted = [topics.CASES_EVENTS, topics.outbound(newcomer)]
-        records = read_until(settings, wanted, done=lambda rs: len(with_ids(rs, {event.id})) == 2, timeout=60.0,
+        records = read_until(settings, wanted, done=lambda rs: len(with_ids(rs, {event.id})) == 2, timeout=120.0,
                              since=started)
         delivered = sorted(r.topic for r in with_ids(records, {event.id}))
         if delivered != sorted(wanted):
