@@ -65,16 +65,29 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
     """Create the internal topics before the consumer joins its group.
 
     faust declares them while starting, after the first assignment: a fresh group then ignores them as
-    missing until the next metadata refresh, minutes later.
+    missing until the next metadata refresh, minutes later. A group that already has its intake topic
+    keeps that topic's partition count for every topic it lacks (a table added by an upgrade): faust
+    refuses a changelog whose partitions differ from its source topic's, and the intake cannot change.
     """
     wanted = internal_topics(app, pipeline)
+    intake = pipeline.intake.get_topic_name()
     with admin_client(settings) as client:
         existing = set(client.list_topics())
         missing = [t for t in wanted if t.name not in existing]
-        if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):  # another worker of the group was first
-                client.create_topics(missing)
-            log.info("internal topics created", topics=[t.name for t in missing])
+        if not missing:
+            return
+        if intake in existing:
+            (described,) = client.describe_topics([intake])
+            established = len(described["partitions"])
+            if established != settings.worker_partitions:
+                log.warning("the worker group's topics keep their partition count", topic=intake,
+                            partitions=established, configured=settings.worker_partitions)
+            missing = [NewTopic(t.name, established, t.replication_factor, topic_configs=t.topic_configs)
+                       for t in missing]
+        with contextlib.suppress(TopicAlreadyExistsError):  # another worker of the group was first
+            client.create_topics(missing)
+        log.info("internal topics created", topics=[t.name for t in missing],
+                 partitions=sorted({t.num_partitions for t in missing}))
 
 
 def run_worker(settings: Settings, registry: object = None) -> int:
