@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     sla_standard_seconds: int = Field(default=3 * 3600, description="Other cases: assign within 3 h")
     escalation_check_seconds: float = Field(default=5.0, description="How often the SLA timer looks for missed deadlines")
     registry_refresh_seconds: float = Field(
-        default=10.0, gt=0, description="How often a worker reads the registry file; a change restarts it onto the new one"
+        default=10.0, gt=0, description="How often the gateway reads the registry file and swaps in a changed, valid one"
     )
     expiry_check_seconds: float = Field(
         default=3600.0, description="How often a worker deletes dedupe state older than the retention and the window"

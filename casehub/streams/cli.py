@@ -16,8 +16,7 @@ def worker(worker_id: str | None, web_port: int | None, data_dir: str | None) ->
     """Run the pipeline: validate → dedupe → enrich → cases.events → route + project → partner outbound topics.
 
     Reads every partner's inbound topic in the registry; stops cleanly (committing its transactions)
-    on SIGTERM or Ctrl-C, and restarts itself when the registry file changes into another valid
-    registry (CASEHUB_REGISTRY_REFRESH_SECONDS). Logs are JSON lines on stderr.
+    on SIGTERM or Ctrl-C. Logs are JSON lines on stderr.
     """
     overrides: dict[str, object] = {}
     if worker_id:
@@ -28,7 +27,6 @@ def worker(worker_id: str | None, web_port: int | None, data_dir: str | None) ->
         overrides["worker_data_dir"] = data_dir
     settings = Settings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level)
-    from casehub.streams.reload import RESTART_EXIT_CODE, restart_worker
     from casehub.streams.runner import run_worker
 
     get_logger(__name__).info(
@@ -36,6 +34,4 @@ def worker(worker_id: str | None, web_port: int | None, data_dir: str | None) ->
         guarantee=settings.processing_guarantee,
     )
     code = run_worker(settings)
-    if code == RESTART_EXIT_CODE:
-        restart_worker()
     raise SystemExit(code)

@@ -21,7 +21,6 @@ from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.ops.topics import admin_client
 from casehub.streams.app import assemble, data_dir
-from casehub.streams.reload import RESTART_EXIT_CODE
 from casehub.streams.topology import Pipeline
 
 log = get_logger(__name__)
@@ -91,10 +90,7 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
 
 
 def run_worker(settings: Settings, registry: object = None) -> int:
-    """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
-
-    ``RESTART_EXIT_CODE`` after a clean stop for a changed registry: the caller starts it again.
-    """
+    """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
     settings.require_secret_pseudonym_key()
     app, pipeline = assemble(settings, registry)
     ensure_internal_topics(settings, app, pipeline)
@@ -112,8 +108,6 @@ def run_worker(settings: Settings, registry: object = None) -> int:
     if code == 0 and app.crash_reason is None:
         marker.unlink(missing_ok=True)
         log.info("worker stopped cleanly", worker_id=settings.worker_id)
-        if pipeline.reload.restart_requested:
-            return RESTART_EXIT_CODE
     else:
         log.error("worker stopped after a failure; its tables will be restored on the next start", code=code)
         code = code or 1

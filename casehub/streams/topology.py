@@ -20,8 +20,7 @@ import faust
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.registry.watch import RegistryWatch
-from casehub.streams import aggregates, diagnostics, expiry, heap, metrics, reload, timers
+from casehub.streams import aggregates, diagnostics, expiry, heap, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
@@ -108,8 +107,6 @@ class Pipeline:
         app.agent(self.cells_topic, name="casehub.aggregates")(self.aggregates_agent)
         app.timer(settings.escalation_check_seconds, name="casehub.sla")(self.check_deadlines)
         app.timer(settings.expiry_check_seconds, name="casehub.expiry")(self.request_sweeps)
-        self.reload = reload.WorkerReload(RegistryWatch(settings.registry_path, registry))
-        app.timer(settings.registry_refresh_seconds, name="casehub.registry")(self.reload.check)
         app.on_rebalance_complete.connect(self._on_ready)  # type: ignore[arg-type]
 
     async def _on_ready(self, sender: Any = None, **kwargs: Any) -> None:
