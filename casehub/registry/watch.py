@@ -25,14 +25,20 @@ class RegistryWatch:
         self.registry = registry
         self._seen_digest = registry.digest
         self._problem_digest: str | None = None
+        self._stamp: tuple[int, int] | None = None  # (mtime ns, size) when last read: unchanged = not read again
 
     def check(self) -> Registry | None:
         """The new registry if the file changed into a valid one with other partners, else None."""
         if self.path is None:
             return None
         try:
+            stat = self.path.stat()
+            if (stat.st_mtime_ns, stat.st_size) == self._stamp:
+                return None  # the same file: a 1,400-partner registry is not read and hashed every few seconds
+            self._stamp = (stat.st_mtime_ns, stat.st_size)
             text = self.path.read_text(encoding="utf-8")
         except OSError as exc:
+            self._stamp = None
             self._refuse(f"cannot read it: {exc.strerror or exc}", digest=f"unreadable:{exc.errno}")
             return None
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
