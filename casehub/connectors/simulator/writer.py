@@ -201,6 +201,8 @@ def _linked(item: SimulatedRecord, linker: CaseLinker, summary: Summary, flush: 
         if item.intent.kind == "valid":
             linker.expect(item.case_ref, item.topic, event.id)
         elif item.intent.kind == "duplicate":
+            # the first report must reach the hub first: through another partner's topic it could be overtaken
+            linker.case_id(item.case_ref, before_waiting=flush)
             linker.expect_second_report(item.case_ref, item.topic, event.id)
         return item.record
     case_id = linker.case_id(item.case_ref, before_waiting=flush)
