@@ -11,10 +11,10 @@ from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 
 
-def _cluster(nodes: int | None = None) -> LocalCluster:
+def _cluster(nodes: int | None = None, *, insecure: bool = False) -> LocalCluster:
     settings = Settings()
     configure_logging(settings.log_level)
-    return LocalCluster(settings, nodes)
+    return LocalCluster(settings, nodes, insecure=insecure)
 
 
 @click.group()
@@ -25,11 +25,20 @@ def broker() -> None:
 @broker.command()
 @click.option("--nodes", type=click.Choice(["1", "3"]), default=None, help="1 combined node, or a 3-voter quorum.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for the cluster to answer.")
-def up(nodes: str | None, timeout: float) -> None:
-    """Start the cluster (idempotent) and print its bootstrap address."""
-    cluster = _cluster(int(nodes) if nodes else None)
+@click.option("--insecure", is_flag=True, help="PLAINTEXT, no authentication, no ACLs: anyone on this machine reads everything.")
+def up(nodes: str | None, timeout: float, insecure: bool) -> None:
+    """Start the cluster (idempotent): TLS, SCRAM-SHA-512 and ACLs unless --insecure; print its bootstrap address."""
+    if insecure:
+        click.echo("warning: --insecure: PLAINTEXT listeners without authentication or ACLs; never hold real data in it",
+                   err=True)
+    cluster = _cluster(int(nodes) if nodes else None, insecure=insecure)
     bootstrap = cluster.up(timeout=timeout)
-    click.echo(f"kafka up: {len(cluster.nodes)} node(s), bootstrap {bootstrap}, logs {cluster.logs_dir}")
+    if insecure:
+        click.echo(f"kafka up (INSECURE, PLAINTEXT): {len(cluster.nodes)} node(s), bootstrap {bootstrap}, logs {cluster.logs_dir}")
+        return
+    ca = cluster.settings.home / "tls" / "ca.pem"
+    click.echo(f"kafka up: {len(cluster.nodes)} node(s), bootstrap {bootstrap} (SASL_SSL, SCRAM-SHA-512), "
+               f"mTLS {cluster.mtls_bootstrap}, CA {ca}, logs {cluster.logs_dir}")
 
 
 @broker.command()

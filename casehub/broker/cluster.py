@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -14,9 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from casehub.broker.config import LOG4J2, NodeSpec, plan_nodes, render_properties
-from casehub.broker.exceptions import ClusterHalfDead, PortInUse, StartFailed
+from casehub.access.tls import ensure_broker_keystore, tls_files
+from casehub.broker.config import LOG4J2, NodeSpec, Security, plan_nodes, render_properties
+from casehub.broker.exceptions import ClusterHalfDead, PortInUse, SecurityMismatch, StartFailed
 from casehub.broker.runtime import KAFKA_VERSION, ensure_jars, java_binary
+from casehub.core.kafka_connection import (
+    connection,
+    local_security_file,
+    principal_of,
+    read_local_password,
+    write_local_password,
+)
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 
@@ -64,11 +73,14 @@ def _new_cluster_id() -> str:
 class LocalCluster:
     """A 1- or 3-node Kafka cluster on loopback, managed by process id."""
 
-    def __init__(self, settings: Settings, nodes: int | None = None) -> None:
+    def __init__(self, settings: Settings, nodes: int | None = None, *, insecure: bool = False) -> None:
         self.settings = settings
+        self.insecure = insecure
         self.home = settings.home / "broker"
         self.state_file = self.home / "state.json"
         self.bootstrap_file = self.home / "bootstrap"
+        self.security_file = local_security_file(settings.home)
+        self.formatted_as_file = self.home / "formatted-as"
         recorded = self._read_state()
         count = nodes or (len(recorded["nodes"]) if recorded else settings.broker_nodes)
         self.nodes = plan_nodes(self.home, settings.broker_port, count)
@@ -95,6 +107,32 @@ class LocalCluster:
     @property
     def bootstrap(self) -> str:
         return ",".join(n.bootstrap for n in self.nodes)
+
+    @property
+    def mtls_bootstrap(self) -> str:
+        return ",".join(n.mtls_bootstrap for n in self.nodes)
+
+    def _security(self) -> Security:
+        """The development CA and broker certificate, and the admin super user's password (made once, then reused)."""
+        if self.insecure:
+            return Security(secure=False)
+        files = tls_files(self.settings.home)
+        keystore = ensure_broker_keystore(files)
+        admin = principal_of("admin")
+        password = read_local_password(self.settings.home, admin)
+        if password is None:
+            password = secrets.token_urlsafe(24)
+            write_local_password(self.settings.home, admin, password)
+        return Security(secure=True, keystore=keystore.resolve(), truststore=files.ca_cert.resolve(),
+                        admin_user=admin, admin_password=password)
+
+    def _write_security(self, security: Security) -> None:
+        self.security_file.parent.mkdir(parents=True, exist_ok=True)
+        self.security_file.write_text(json.dumps({
+            "security_protocol": security.client_protocol,
+            "sasl_mechanism": "SCRAM-SHA-512" if security.secure else None,
+            "mtls_bootstrap": self.mtls_bootstrap if security.secure else None,
+        }))
 
     @property
     def logs_dir(self) -> Path:
@@ -126,7 +164,7 @@ class LocalCluster:
                 )
             self.state_file.unlink(missing_ok=True)
         for node in self.nodes:
-            for port in (node.broker_port, node.controller_port):
+            for port in (node.broker_port, node.controller_port, node.mtls_port):
                 if not _port_free(port):
                     raise PortInUse(
                         f"port {port} on 127.0.0.1 is already in use",
@@ -135,8 +173,10 @@ class LocalCluster:
         java = java_binary()
         libs = ensure_jars(self.settings.cache_dir)
         classpath = f"{libs}/*"
-        self._prepare_files()
-        self._format(java, classpath)
+        security = self._security()
+        self._prepare_files(security)
+        self._format(java, classpath, security)
+        self._write_security(security)
         procs = {node.node_id: self._start_node(java, classpath, node) for node in self.nodes}
         self._write_state({node_id: proc.pid for node_id, proc in procs.items()})
         try:
@@ -147,27 +187,40 @@ class LocalCluster:
         log.info("cluster up", bootstrap=self.bootstrap, nodes=len(self.nodes))
         return self.bootstrap
 
-    def _prepare_files(self) -> None:
+    def _prepare_files(self, security: Security) -> None:
         (self.home / "config").mkdir(parents=True, exist_ok=True)
         (self.home / "config" / "log4j2.properties").write_text(LOG4J2)
         for node in self.nodes:
             node.data_dir.mkdir(parents=True, exist_ok=True)
             node.log_dir.mkdir(parents=True, exist_ok=True)
-            node.config_file.write_text(render_properties(node, self.nodes))
+            # the file holds the admin password: readable by this user only
+            node.config_file.touch(mode=0o600, exist_ok=True)
+            node.config_file.chmod(0o600)
+            node.config_file.write_text(render_properties(node, self.nodes, security))
 
-    def _format(self, java: str, classpath: str) -> None:
+    def _format(self, java: str, classpath: str, security: Security) -> None:
         id_file = self.home / "cluster-id"
         formatted = all((n.data_dir / "meta.properties").exists() for n in self.nodes)
-        if not (formatted and id_file.exists()):
+        mode = security.client_protocol
+        if formatted and id_file.exists():
+            before = self.formatted_as_file.read_text().strip() if self.formatted_as_file.exists() else "PLAINTEXT"
+            if before != mode:
+                raise SecurityMismatch(
+                    f"the cluster data in {self.home} was made {before}, and this start asks for {mode}",
+                    hint="keep the flag it was made with, or start afresh with `casehub broker down --purge`",
+                )
+        else:
             for node in self.nodes:
                 for child in node.data_dir.iterdir():
                     _remove(child)
             id_file.write_text(_new_cluster_id())
         cluster_id = id_file.read_text().strip()
+        scram = ["--add-scram", f"SCRAM-SHA-512=[name={security.admin_user},password={security.admin_password}]"] if security.secure else []
         procs = [
             subprocess.Popen(
                 [java, "-Xmx256m", "-cp", classpath, f"-Dlog4j2.configurationFile={self.home / 'config' / 'log4j2.properties'}",
-                 "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.config_file), "--ignore-formatted"],
+                 "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.config_file), "--ignore-formatted",
+                 *scram],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             )
             for node in self.nodes
@@ -176,6 +229,7 @@ class LocalCluster:
             out, _ = proc.communicate(timeout=120)
             if proc.returncode != 0:
                 raise StartFailed(f"formatting KRaft storage failed: {out.strip().splitlines()[-1:]}", hint=f"see {self.home}")
+        self.formatted_as_file.write_text(mode)
 
     def _start_node(self, java: str, classpath: str, node: NodeSpec) -> subprocess.Popen[bytes]:
         out = (node.log_dir / "server.log").open("ab")
@@ -207,8 +261,8 @@ class LocalCluster:
         from kafka.errors import KafkaError
 
         try:
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","), request_timeout_ms=int(timeout * 1000),
-                                     client_id="casehub-broker-probe")
+            config = connection(self.settings.model_copy(update={"kafka_bootstrap": self.bootstrap}), "admin").kafka_python()
+            admin = KafkaAdminClient(**config, request_timeout_ms=int(timeout * 1000), client_id="casehub-broker-probe")
         except (KafkaError, ValueError, OSError):
             return False
         try:
@@ -237,8 +291,9 @@ class LocalCluster:
                 stopped.append(node["node_id"])
             self.state_file.unlink(missing_ok=True)
         self.bootstrap_file.unlink(missing_ok=True)
+        self.security_file.unlink(missing_ok=True)
         if purge:
-            for sub in ("data", "config", "cluster-id"):
+            for sub in ("data", "config", "cluster-id", "formatted-as"):
                 _remove(self.home / sub)
         return stopped
 

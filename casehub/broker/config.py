@@ -36,6 +36,7 @@ class NodeSpec:
     node_id: int
     broker_port: int
     controller_port: int
+    mtls_port: int
     data_dir: Path
     log_dir: Path
     config_file: Path
@@ -44,9 +45,31 @@ class NodeSpec:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.broker_port}"
 
+    @property
+    def mtls_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.mtls_port}"
+
+
+@dataclass(frozen=True)
+class Security:
+    """How the cluster's listeners authenticate: SASL_SSL + SCRAM and an mTLS listener, or PLAINTEXT (--insecure)."""
+
+    secure: bool
+    keystore: Path | None = None
+    truststore: Path | None = None
+    admin_user: str = "casehub-admin"
+    admin_password: str = ""
+
+    @property
+    def client_protocol(self) -> str:
+        return "SASL_SSL" if self.secure else "PLAINTEXT"
+
+
+MAX_NODES = 3
+
 
 def plan_nodes(home: Path, base_port: int, nodes: int) -> list[NodeSpec]:
-    """Ports: node i listens on base+2i (clients) and base+2i+1 (controller quorum)."""
+    """Ports: node i listens on base+2i (clients, SASL_SSL), base+2i+1 (controller quorum), base+6+i (clients, mTLS)."""
     specs = []
     for index in range(nodes):
         node_id = index + 1
@@ -55,6 +78,7 @@ def plan_nodes(home: Path, base_port: int, nodes: int) -> list[NodeSpec]:
                 node_id=node_id,
                 broker_port=base_port + 2 * index,
                 controller_port=base_port + 2 * index + 1,
+                mtls_port=base_port + 2 * MAX_NODES + index,
                 data_dir=home / "data" / f"node-{node_id}",
                 log_dir=home / "logs" / f"node-{node_id}",
                 config_file=home / "config" / f"node-{node_id}.properties",
@@ -63,7 +87,52 @@ def plan_nodes(home: Path, base_port: int, nodes: int) -> list[NodeSpec]:
     return specs
 
 
-def render_properties(node: NodeSpec, all_nodes: list[NodeSpec]) -> str:
+def _jaas_value(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def listener_properties(node: NodeSpec, security: Security) -> dict[str, object]:
+    """Listeners, TLS, SASL and the authorizer; PLAINTEXT everywhere only when ``security.secure`` is off."""
+    if not security.secure:
+        return {
+            "listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "PLAINTEXT",
+        }
+    user, password = _jaas_value(security.admin_user), _jaas_value(security.admin_password)
+    return {
+        "listeners": f"CLIENT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port},"
+        f"MTLS://127.0.0.1:{node.mtls_port}",
+        "advertised.listeners": f"CLIENT://127.0.0.1:{node.broker_port},MTLS://127.0.0.1:{node.mtls_port}",
+        "listener.security.protocol.map": "CLIENT:SASL_SSL,CONTROLLER:SASL_SSL,MTLS:SSL",
+        "inter.broker.listener.name": "CLIENT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.client.scram-sha-512.sasl.jaas.config":
+            f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{user}" password="{password}";',
+        # SCRAM cannot authenticate controllers (their metadata holds the SCRAM users): PLAIN, over TLS
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config":
+            f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{user}" password="{password}" '
+            f'user_{user}="{password}";',
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(security.keystore),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(security.truststore),
+        "ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
+        "listener.name.mtls.ssl.client.auth": "required",
+        # a partner's client certificate CN=<org> becomes principal User:<org>; any other subject keeps its full DN
+        "ssl.principal.mapping.rules": "RULE:^CN=([a-z0-9-]+)$/$1/,DEFAULT",
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{security.admin_user}",
+    }
+
+
+def render_properties(node: NodeSpec, all_nodes: list[NodeSpec], security: Security) -> str:
     """server.properties for ``node``; one node gets replication 1 so transactions work, three get 3 with min ISR 2."""
     voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in all_nodes)
     replication = 1 if len(all_nodes) == 1 else 3
@@ -72,11 +141,8 @@ def render_properties(node: NodeSpec, all_nodes: list[NodeSpec]) -> str:
         "process.roles": "broker,controller",
         "node.id": node.node_id,
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.broker_port}",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        **listener_properties(node, security),
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(node.data_dir.resolve()),
         "num.partitions": 1,
         "default.replication.factor": replication,

@@ -21,3 +21,7 @@ class ClusterHalfDead(BrokerError):
 
 class StartFailed(BrokerError):
     """A node exited or the cluster did not answer in time."""
+
+
+class SecurityMismatch(BrokerError):
+    """The cluster's data was made with another security mode (secure or --insecure) than this start asks for."""

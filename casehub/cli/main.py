@@ -12,6 +12,7 @@ from casehub.core.errors import HubError
 
 # verb -> "module:attribute"; each module owns its verb and imports its heavy dependencies itself
 COMMANDS: dict[str, str] = {
+    "access": "casehub.access.cli:access",
     "broker": "casehub.broker.cli:broker",
     "gateway": "casehub.connectors.gateway.cli:gateway",
     "import": "casehub.connectors.csv_import.cli:import_csv",

@@ -7,7 +7,7 @@ the environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,10 +35,15 @@ class Settings(BaseSettings):
 
     # Kafka: an existing cluster, or the local one that `casehub broker up` starts
     kafka_bootstrap: str | None = Field(default=None, description="Existing cluster; unset = the local broker")
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    kafka_sasl_username: str | None = None
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="SASL_SSL", description="The local cluster's own choice (security.json) wins when bootstrap is unset"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = Field(default=None, description="Unset = casehub-<service>, password from <home>/credentials")
     kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(default=None, description="CA the brokers' certificates chain to; unset = <home>/tls/ca.pem")
+    kafka_ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM) for mTLS")
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="Its private key (PEM); unset = inside the cert file")
     broker_port: int = Field(default=19092, description="First port of the local cluster (broker, then controller)")
     broker_nodes: Literal[1, 3] = 1
     broker_heap: str = "512m"
@@ -132,23 +137,3 @@ class Settings(BaseSettings):
             "is not on this machine: subject tokens made with it can be reversed",
             hint="set CASEHUB_PSEUDONYM_KEY to a secret kept in the hub (e.g. `openssl rand -hex 32`)",
         )
-
-    def kafka_python_config(self) -> dict[str, Any]:
-        """Connection keyword arguments for kafka-python clients (admin, operator tools)."""
-        config: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers().split(","),
-            "security_protocol": self.kafka_security_protocol,
-        }
-        if self.kafka_sasl_mechanism:
-            config["sasl_mechanism"] = self.kafka_sasl_mechanism
-            config["sasl_plain_username"] = self.kafka_sasl_username
-            config["sasl_plain_password"] = (
-                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
-            )
-        return config
-
-    def aiokafka_config(self) -> dict[str, Any]:
-        """Connection keyword arguments for aiokafka clients (SDK, gateway)."""
-        config = self.kafka_python_config()
-        config["bootstrap_servers"] = self.bootstrap_servers()
-        return config

@@ -12,6 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from casehub.core.errors import wrap_kafka_error
+from casehub.core.kafka_connection import Service, connection
 from casehub.core.settings import Settings
 from casehub.ops.exceptions import RangeStalled, UnknownTopic
 
@@ -20,11 +21,12 @@ REQUEST_TIMEOUT_MS = 30_000
 
 
 @contextmanager
-def reader(settings: Settings, *, client_id: str, isolation: str = "read_committed", **config: Any) -> Iterator[KafkaConsumer]:
+def reader(settings: Settings, *, client_id: str, isolation: str = "read_committed", service: Service = "operator",
+           **config: Any) -> Iterator[KafkaConsumer]:
     """A consumer WITHOUT a group (assign + seek): it commits nothing, so no group's offsets can move."""
     try:
         consumer = KafkaConsumer(
-            **settings.kafka_python_config(),
+            **connection(settings, service).kafka_python(),
             client_id=client_id,
             group_id=None,
             enable_auto_commit=False,
@@ -44,12 +46,12 @@ def reader(settings: Settings, *, client_id: str, isolation: str = "read_committ
 
 
 @contextmanager
-def writer(settings: Settings, *, client_id: str, **config: Any) -> Iterator[KafkaProducer]:
+def writer(settings: Settings, *, client_id: str, service: Service = "operator", **config: Any) -> Iterator[KafkaProducer]:
     """An idempotent producer (acks=all) that is flushed and closed on exit."""
     options: dict[str, Any] = {"acks": "all", "linger_ms": 5, "batch_size": 512 * 1024, "enable_idempotence": True}
     options.update(config)
     try:
-        producer = KafkaProducer(**settings.kafka_python_config(), client_id=client_id, **options)
+        producer = KafkaProducer(**connection(settings, service).kafka_python(), client_id=client_id, **options)
     except KafkaError as exc:
         raise wrap_kafka_error(exc, "connect") from exc
     try:

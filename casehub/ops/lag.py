@@ -50,7 +50,7 @@ def groups(settings: Settings, names: Sequence[str] = ()) -> list[GroupInfo]:
     quiet = logging.getLogger("kafka.admin")
     level = quiet.level
     quiet.setLevel(logging.ERROR)
-    with admin_client(settings) as admin:
+    with admin_client(settings, "operator") as admin:
         try:
             wanted = list(names) or sorted(g["group_id"] for g in admin.list_groups())
             described = admin.describe_groups(wanted) if wanted else {}
@@ -68,7 +68,7 @@ def groups(settings: Settings, names: Sequence[str] = ()) -> list[GroupInfo]:
 
 def lag(settings: Settings, names: Sequence[str] = ()) -> list[PartitionLag]:
     """Committed offset, end offset and lag for every partition each group (or each of ``names``) committed."""
-    with admin_client(settings) as admin:
+    with admin_client(settings, "operator") as admin:
         try:
             wanted = list(names) or sorted(g["group_id"] for g in admin.list_groups())
             committed = admin.list_group_offsets({name: None for name in wanted}) if wanted else {}

@@ -41,7 +41,7 @@ class Status:
 
 
 def _broker(settings: Settings, status: Status) -> list[str]:
-    with admin_client(settings) as admin:
+    with admin_client(settings, "operator") as admin:
         cluster = admin.describe_cluster()
         names = sorted(admin.list_topics())
     status.broker = {"reachable": True, "cluster_id": cluster.get("cluster_id"),

@@ -17,6 +17,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from casehub.core.errors import wrap_kafka_error
+from casehub.core.kafka_connection import Service, connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.ops.exceptions import TopicProvisioningError
@@ -92,11 +93,11 @@ class TopicState:
 
 
 @contextmanager
-def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
+def admin_client(settings: Settings, service: Service = "admin") -> Iterator[KafkaAdminClient]:
     """A kafka-python admin client for the configured cluster; its errors become casehub TransportErrors."""
     try:
         client = KafkaAdminClient(
-            **settings.kafka_python_config(),
+            **connection(settings, service).kafka_python(),
             client_id="casehub-ops",
             request_timeout_ms=REQUEST_TIMEOUT_MS,
             bootstrap_timeout_ms=15_000,

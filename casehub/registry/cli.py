@@ -158,3 +158,14 @@ def check_registry(path: Path | None, as_json: bool) -> None:
     click.echo(
         f"ok: {registry.source}: version {registry.version}, {len(registry)} partners, sha256 {registry.digest[:12]}"
     )
+
+
+def _register_access_verbs() -> None:
+    """`partners credentials` and `partners certificate` live with the access package (they talk to the cluster)."""
+    from casehub.access.cli import certificate, credentials
+
+    partners.add_command(credentials)
+    partners.add_command(certificate)
+
+
+_register_access_verbs()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -175,6 +175,8 @@ class Partner(_Frozen):
     sensitive_access: frozenset[str] = frozenset()
     partitions: int | None = Field(default=None, ge=1, le=24)
     """Partitions of this partner's inbound and outbound topics; unset = the default for its kind (ops/README.md)."""
+    auth: Literal["scram", "mtls"] = "scram"
+    """How the partner authenticates to Kafka: a SCRAM-SHA-512 password, or a client certificate of the hub's CA."""
 
     @field_validator("id")
     @classmethod

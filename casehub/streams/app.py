@@ -9,6 +9,7 @@ import faust
 from mode import CrashingSupervisor
 from mode.utils.queues import ThrowableQueue
 
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.streams import exactly_once
 
@@ -39,23 +40,12 @@ def replication_factor(settings: Settings) -> int:
     return 1 if settings.broker_nodes == 1 else 3
 
 
-def _credentials(settings: Settings) -> faust.SASLCredentials | None:
-    if not settings.kafka_sasl_mechanism:
-        return None
-    password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
-    return faust.SASLCredentials(
-        username=settings.kafka_sasl_username, password=password, mechanism=settings.kafka_sasl_mechanism
-    )
-
-
 def base_app(settings: Settings) -> faust.App:
     """A faust App configured from ``settings`` with no agents yet (the topology adds them)."""
-    brokers = [f"kafka://{server}" for server in settings.bootstrap_servers().split(",")]
     data_dir(settings).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.worker_id,
-        broker=brokers,
-        broker_credentials=_credentials(settings),
+        **connection(settings, "worker").faust(),
         store="rocksdb://",
         Table=exactly_once.TransactionalTable,
         datadir=str(data_dir(settings)),

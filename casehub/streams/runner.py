@@ -70,7 +70,7 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
     """
     wanted = internal_topics(app, pipeline)
     intake = pipeline.intake.get_topic_name()
-    with admin_client(settings) as client:
+    with admin_client(settings, "worker") as client:
         existing = set(client.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         if not missing:

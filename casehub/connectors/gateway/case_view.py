@@ -14,6 +14,7 @@ from casehub.connectors.gateway.exceptions import ViewNotReady
 from casehub.connectors.gateway.models import CaseLocation, CaseView
 from casehub.core import geography, topics
 from casehub.core.errors import HubError
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.registry import Disclosure, Partner
@@ -71,7 +72,7 @@ class CasesView:
     async def _follow(self) -> None:
         while True:
             consumer = AIOKafkaConsumer(
-                **self.settings.aiokafka_config(),
+                **connection(self.settings, "gateway").aiokafka(),
                 client_id="casehub-gateway-cases-view",
                 group_id=None,
                 enable_auto_commit=False,

@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 
 from casehub.connectors.gateway.exceptions import TopicMissing, WriteFailed
 from casehub.core.errors import wrap_kafka_error
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import WireRecord
@@ -43,7 +44,7 @@ class EventWriter:
     async def start(self) -> None:
         """Connect to the cluster (raises TransportError when it cannot be reached)."""
         producer = AIOKafkaProducer(
-            **self.settings.aiokafka_config(),
+            **connection(self.settings, "gateway").aiokafka(),
             client_id=self.client_id,
             acks="all",
             enable_idempotence=True,

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 
 from casehub.connectors.gateway.exceptions import RequestInvalid
 from casehub.core.errors import wrap_kafka_error
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import JSON_CONTENT_TYPE, SPEC_VERSION, decode, rfc3339
@@ -100,7 +101,7 @@ class OutboundStream:
     async def open(self) -> None:
         """Connect, assign every partition and seek; raises TopicMissing or TransportError."""
         consumer = AIOKafkaConsumer(
-            **self.settings.aiokafka_config(),
+            **connection(self.settings, "gateway").aiokafka(),
             client_id="casehub-gateway-stream",
             group_id=None,
             enable_auto_commit=False,

@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from casehub.connectors.sdk.credentials import PartnerCredentials, partner_connection
 from casehub.connectors.sdk.exceptions import ConsumerFailed, HandlerFailed, UndecodableRecord
 from casehub.core import topics
 from casehub.core.errors import ConfigError
@@ -67,16 +68,20 @@ class Consumer:
         from_beginning: bool = True,
         skip_undecodable: bool = False,
         client_id: str | None = None,
+        credentials: PartnerCredentials | None = None,
     ) -> None:
         if not topics.ORG_ID.match(org):
             raise ConfigError(f"{org!r} is not an organisation id", hint="e.g. pso-84, msdhs-hq, ngo-childline")
         self.org = org
         self.topic = topics.outbound(org)
-        self.group_id = group_id or f"{org}-sdk"
+        self.group_id = group_id or f"{org}.sdk"
+        if not self.group_id.startswith(f"{org}."):
+            raise ConfigError(f"consumer group {self.group_id!r} is not {org}'s",
+                              hint=f"a partner's groups start with its org id and a dot, e.g. {org}.cms")
         self.skip_undecodable = skip_undecodable
         self._consumer = AIOKafkaConsumer(
             self.topic,
-            **settings.aiokafka_config(),
+            **partner_connection(settings, org, credentials).aiokafka(),
             client_id=client_id or f"casehub-sdk-{org}",
             group_id=self.group_id,
             enable_auto_commit=False,

@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from casehub.connectors.sdk.credentials import PartnerCredentials, partner_connection
 from casehub.connectors.sdk.exceptions import ProducerFailed
 from casehub.core import topics
 from casehub.core.errors import ConfigError
@@ -51,14 +52,15 @@ class Producer:
     A retried send of the same event id is harmless: the hub drops repeats of the same (source, id).
     """
 
-    def __init__(self, settings: Settings, org: str, *, client_id: str | None = None, linger_ms: int = 5) -> None:
+    def __init__(self, settings: Settings, org: str, *, credentials: PartnerCredentials | None = None,
+                 client_id: str | None = None, linger_ms: int = 5) -> None:
         if not topics.ORG_ID.match(org):
             raise ConfigError(f"{org!r} is not an organisation id", hint="e.g. lao-840502, ngo-childline, hotline-1300")
         self.org = org
         self.topic = topics.inbound(org)
         self.source = topics.event_source(org)
         self._producer = AIOKafkaProducer(
-            **settings.aiokafka_config(),
+            **partner_connection(settings, org, credentials).aiokafka(),
             client_id=client_id or f"casehub-sdk-{org}",
             acks="all",
             enable_idempotence=True,

@@ -10,6 +10,7 @@ from kafka.errors import KafkaError
 
 from casehub.connectors.simulator.exceptions import SimulatorSendError
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 
@@ -31,7 +32,7 @@ class CaseLinker:
         self._given_up: set[str] = set()
         self._second_reports: dict[str, list[tuple[str, str]]] = {}
         try:
-            self._consumer = KafkaConsumer(**settings.kafka_python_config(), client_id="casehub-simulator-linker",
+            self._consumer = KafkaConsumer(**connection(settings, "simulator").kafka_python(), client_id="casehub-simulator-linker",
                                            group_id=None, enable_auto_commit=False, isolation_level="read_committed",
                                            bootstrap_timeout_ms=10_000)
             partitions = self._consumer.partitions_for_topic(topic) or set()

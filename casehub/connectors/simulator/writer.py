@@ -16,6 +16,7 @@ from kafka.errors import KafkaError
 from casehub.connectors.simulator.exceptions import SimulatorSendError
 from casehub.connectors.simulator.linker import CaseLinker
 from casehub.connectors.simulator.traffic import SimulatedRecord
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import WireRecord
@@ -137,7 +138,7 @@ def producer_for(settings: Settings) -> KafkaProducer:
     """An idempotent producer that waits for every in-sync replica (acks=all)."""
     try:
         return KafkaProducer(
-            **settings.kafka_python_config(),
+            **connection(settings, "simulator").kafka_python(),
             client_id="casehub-simulator",
             acks="all",
             enable_idempotence=True,

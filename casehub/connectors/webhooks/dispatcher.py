@@ -20,6 +20,7 @@ from casehub.connectors.webhooks.lanes import Lanes, Record
 from casehub.connectors.webhooks.signing import message_id, signed_headers
 from casehub.connectors.webhooks.targets import Target
 from casehub.core.errors import wrap_kafka_error
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import decode
@@ -45,8 +46,9 @@ class Dispatcher:
         self._next_refresh = 0.0
         self._subscribed: list[str] = []
         self._rng = rng or random.Random()
+        hub_connection = connection(settings, "webhooks")
         self._consumer = AIOKafkaConsumer(
-            **settings.aiokafka_config(),
+            **hub_connection.aiokafka(),
             client_id="casehub-webhooks",
             group_id=settings.webhook_group_id,
             enable_auto_commit=False,
@@ -54,7 +56,7 @@ class Dispatcher:
             auto_offset_reset="earliest",
         )
         self._producer = AIOKafkaProducer(
-            **settings.aiokafka_config(), client_id="casehub-webhooks", acks="all", enable_idempotence=True
+            **hub_connection.aiokafka(), client_id="casehub-webhooks", acks="all", enable_idempotence=True
         )
         self._http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
         self._lanes = Lanes(self._deliver, self._fail)
