@@ -131,7 +131,7 @@ class Worker:
     def __init__(self, settings: Settings, registry: Path, folder: Path) -> None:
         self.log = folder / "worker.log"
         env = dict(os.environ)
-        self.worker_id = f"bench-{uuid.uuid4().hex[:8]}"
+        self.worker_id = f"casehub-bench-{uuid.uuid4().hex[:8]}"
         env.update(CASEHUB_KAFKA_BOOTSTRAP=settings.bootstrap_servers(), CASEHUB_WORKER_ID=self.worker_id,
                    CASEHUB_WORKER_WEB_PORT=str(free_port()), CASEHUB_WORKER_METRICS_PORT=str(free_port()),
                    CASEHUB_WORKER_DATA_DIR=str(folder / "data"), CASEHUB_REGISTRY_PATH=str(registry),

@@ -26,6 +26,7 @@ from kafka.admin import NewTopic
 
 from casehub.connectors.replay import ReplayRequest, run_replay
 from casehub.core import geography, topics
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.registry import parse_registry
 from casehub.schemas.codec import encode_binary
@@ -76,7 +77,7 @@ def canonical_records(registry, count: int, source: str) -> list[tuple[bytes | N
 
 
 def produce_all(settings: Settings, topic: str, records: list) -> None:  # type: ignore[type-arg]
-    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", linger_ms=20, batch_size=512 * 1024)
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all", linger_ms=20, batch_size=512 * 1024)
     for key, value, headers in records:
         producer.send(topic, key=key, value=value, headers=headers)
     producer.flush(timeout=120)
@@ -87,9 +88,9 @@ def raw_copy(settings: Settings, source: str, target: str) -> tuple[int, float]:
     """The baseline: kafka-python assign + seek, read_committed, produce each record unchanged (same producer
     settings as the replay: acks=all, idempotent, linger 5 ms, 512 KiB batches)."""
     started = time.perf_counter()
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False,
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False,
                              isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024)
-    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", enable_idempotence=True, linger_ms=5,
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all", enable_idempotence=True, linger_ms=5,
                              batch_size=512 * 1024)
     tps = [TopicPartition(source, p) for p in sorted(consumer.partitions_for_topic(source))]
     end = consumer.end_offsets(tps)
@@ -119,7 +120,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         registry = parse_registry(registry_text(org, source_org), source="bench")
         source, raw_target = f"{run}.cases.events", f"{run}.raw-copy"
-        admin = KafkaAdminClient(**settings.kafka_python_config())
+        admin = KafkaAdminClient(**connection(settings, "admin").kafka_python())
         audit = f"{run}.audit"  # the role of hub.audit, kept off the shared one
         names = [source, raw_target, topics.outbound(org), topics.inbound(source_org), audit]
         admin.create_topics([NewTopic(n, args.partitions, 1) for n in names])

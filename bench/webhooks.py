@@ -30,6 +30,7 @@ from casehub.connectors.webhooks.dispatcher import Dispatcher
 from casehub.connectors.webhooks.secrets import SecretStore
 from casehub.connectors.webhooks.targets import targets_of
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.registry import parse_registry
@@ -75,7 +76,7 @@ def receiver(latency: float) -> tuple[multiprocessing.Process, str, Any]:
 
 def write_events(settings: Settings, topic: str, events: int, cases: int) -> None:
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))["data"]
-    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", linger_ms=20)
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all", linger_ms=20)
     for n in range(events):
         event = parse_event({**data, "id": f"bench-{n}", "case_id": f"CH-bench-{n % cases:05d}"})
         wire = encode_binary(event, source="/partners/hotline-1300")
@@ -117,7 +118,7 @@ def main() -> None:
     registry_path.write_text(json.dumps({"version": 1, "partners": [entry]}))
     settings = Settings(registry_path=registry_path, webhook_secrets_path=workdir / "secrets.json")
     SecretStore.from_settings(settings).issue(org)
-    admin = KafkaAdminClient(**settings.kafka_python_config())
+    admin = KafkaAdminClient(**connection(settings, "admin").kafka_python())
     admin.create_topics([NewTopic(topics.outbound(org), 6, 1)])
     admin.close()
     write_events(settings, topics.outbound(org), args.events, args.cases)

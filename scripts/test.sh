@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start a broker for the tests, run the whole suite, stop the broker; exit with pytest's status.
+# Start a secured broker for the tests (TLS, SCRAM, ACLs), provision topics and access, run the whole suite, stop the broker.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -10,4 +10,8 @@ if ! $BIN/casehub broker up --nodes 1; then
   exit 1
 fi
 trap '$BIN/casehub broker down' EXIT
+if ! { $BIN/casehub topics apply >/dev/null && $BIN/casehub access apply | tail -n 1; }; then
+  echo "make test: could not provision topics and access on the test broker" >&2
+  exit 1
+fi
 $BIN/python -m pytest "$@"

@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("CASEHUB_HOME", ".casehub/test")
 os.environ.setdefault("CASEHUB_BROKER_PORT", "29092")
 
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings  # noqa: E402
 
 
@@ -32,6 +33,6 @@ def admin(settings: Settings) -> Iterator[object]:
     """A kafka-python admin client on the test broker."""
     from kafka import KafkaAdminClient
 
-    client = KafkaAdminClient(**settings.kafka_python_config(), client_id="casehub-tests")
+    client = KafkaAdminClient(**connection(settings, "admin").kafka_python(), client_id="casehub-tests")
     yield client
     client.close()

@@ -11,6 +11,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 
 
@@ -19,7 +20,7 @@ def create_topics(settings: Settings, *names: str, partitions: int = 1, replicat
     """Create topics (ignore ones that exist) and wait until each has a leader."""
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(**settings.kafka_python_config(), client_id="casehub-tests")
+    admin = KafkaAdminClient(**connection(settings, "admin").kafka_python(), client_id="casehub-tests")
     try:
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(n, partitions, replication, topic_configs=configs or {}) for n in names])
@@ -30,7 +31,7 @@ def create_topics(settings: Settings, *names: str, partitions: int = 1, replicat
 def produce(settings: Settings, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
             **config: Any) -> None:
     """Produce (key, value, headers) records with acks=all and wait for every ack (bounded)."""
-    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", **config)
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all", **config)
     try:
         futures = [producer.send(topic, key=k, value=v, headers=h) for k, v, h in records]
         for future in futures:
@@ -42,7 +43,7 @@ def produce(settings: Settings, topic: str, records: list[tuple[bytes | None, by
 def consume(settings: Settings, topic: str, *, expect: int, timeout: float = 30.0,
             isolation: str = "read_committed", settle: float = 0.0) -> list[Any]:
     """Read ``topic`` from the beginning until ``expect`` records arrived or ``timeout`` passed; then read ``settle`` s more."""
-    consumer = KafkaConsumer(topic, **settings.kafka_python_config(), auto_offset_reset="earliest",
+    consumer = KafkaConsumer(topic, **connection(settings, "admin").kafka_python(), auto_offset_reset="earliest",
                              enable_auto_commit=False, group_id=None, isolation_level=isolation,
                              consumer_timeout_ms=500)
     try:

@@ -14,6 +14,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
 from casehub.broker.cluster import LocalCluster
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from tests.kafka_helpers import consume
 
@@ -33,13 +34,13 @@ def three_nodes(tmp_path: Path) -> Iterator[LocalCluster]:
 def test_three_nodes_keep_producing_and_consuming_after_one_dies(three_nodes: LocalCluster, unique: str) -> None:
     settings = Settings(kafka_bootstrap=three_nodes.bootstrap)
     topic = f"{unique}.rf3"
-    admin = KafkaAdminClient(**settings.kafka_python_config())
+    admin = KafkaAdminClient(**connection(settings, "admin").kafka_python())
     admin.create_topics([NewTopic(topic, 3, 3)])
     described = admin.describe_topics([topic])[0]
     admin.close()
     assert all(len(p["replica_nodes"]) == 3 for p in described["partitions"])
 
-    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", retries=10, request_timeout_ms=15000)
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all", retries=10, request_timeout_ms=15000)
     for i in range(50):
         producer.send(topic, key=f"k{i}".encode(), value=f"before-{i}".encode())
     producer.flush(timeout=30)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from tests.kafka_helpers import consume, create_topics, produce
 
@@ -27,7 +28,7 @@ def test_transactions_work_on_one_node(settings: Settings, unique: str) -> None:
 
     topic = f"{unique}.tx"
     create_topics(settings, topic)
-    producer = KafkaProducer(**settings.kafka_python_config(), transactional_id=f"{unique}-tx", acks="all")
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), transactional_id=f"{unique}-tx", acks="all")
     producer.init_transactions()
     producer.begin_transaction()
     producer.send(topic, b"committed")

@@ -11,6 +11,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from casehub.cli.main import cli
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.ops.tail import TailFilter, follow
 from tests.connectors.replay.canonical import canonical_events, registry_with, write_canonical
@@ -74,7 +75,7 @@ def test_lag_reports_committed_end_and_lag_per_partition(settings: Settings, uni
     topic, group = f"{unique}.lagged", f"g-{unique}"
     create_topics(settings, topic, partitions=1)
     produce(settings, topic, [(b"k", b"v%d" % i, []) for i in range(10)])
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=group, enable_auto_commit=False)
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=group, enable_auto_commit=False)
     consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(4, "", -1)})
     consumer.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.schemas.codec import decode, encode_binary, encode_structured
 from casehub.schemas.models import CaseEvent, CaseReported, CaseTriaged, parse_event
@@ -25,7 +26,7 @@ def test_binary_and_structured_records_round_trip_through_a_real_topic(
     settings: Settings, unique: str, admin: KafkaAdminClient
 ) -> None:
     topic = f"test.schemas.{unique}"
-    config = settings.kafka_python_config()
+    config = connection(settings, "admin").kafka_python()
     admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
 
     triaged = encode_binary(_event("case.triaged"), source="/partners/hotline-1300")

@@ -19,6 +19,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from stdnum.th import pin
 
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.schemas.codec import encode_binary, encode_structured
 from casehub.schemas.models import CaseEvent, parse_event
@@ -67,7 +68,7 @@ class Worker:
     workdir: Path
     registry_path: Path
     env_extra: dict[str, str] = field(default_factory=dict)
-    worker_id: str = field(default_factory=lambda: "w" + uuid.uuid4().hex[:10])
+    worker_id: str = field(default_factory=lambda: "casehub-w" + uuid.uuid4().hex[:10])
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -172,7 +173,7 @@ def follow_up(event_type: str, *, case_id: str, **changes: Any) -> CaseEvent:
 def publish(settings: Settings, org: str, events: Iterable[CaseEvent], *, structured: bool = False,
             key: bytes | None = b"partner-key") -> None:
     """Publish events to ``partner.<org>.inbound`` as the partner would (claiming a false source, to be ignored)."""
-    producer = KafkaProducer(**settings.kafka_python_config(), acks="all")
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all")
     try:
         for event in events:
             wire = (encode_structured if structured else encode_binary)(event, source="/partners/someone-else")
@@ -192,7 +193,7 @@ def read_until(settings: Settings, topics: list[str], *, done: Any, timeout: flo
     From the records written since ``since`` (epoch seconds; default: 10 minutes ago): the shared topics
     (cases.events, hub.audit, a province's outbound) hold every other test's records too.
     """
-    consumer = KafkaConsumer(**settings.kafka_python_config(), enable_auto_commit=False, group_id=None,
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), enable_auto_commit=False, group_id=None,
                              isolation_level="read_committed")
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]

@@ -23,7 +23,7 @@ def test_a_new_groups_topics_get_the_configured_partitions_and_an_upgrade_keeps_
     settings: Settings, tmp_path: Path
 ) -> None:
     path, _, _ = write_registry(tmp_path / "partners.yaml", "t" + uuid.uuid4().hex[:8])
-    fresh = settings.model_copy(update={"worker_id": "w" + uuid.uuid4().hex[:10], "registry_path": path,
+    fresh = settings.model_copy(update={"worker_id": "casehub-w" + uuid.uuid4().hex[:10], "registry_path": path,
                                         "worker_data_dir": tmp_path / "data"})
     app, pipeline = assemble(fresh)
     ensure_internal_topics(fresh, app, pipeline)
@@ -31,7 +31,7 @@ def test_a_new_groups_topics_get_the_configured_partitions_and_an_upgrade_keeps_
     assert set(partitions(fresh, names).values()) == {fresh.worker_partitions}
 
     # a group made by an older release with 6 partitions, before the expiry table existed
-    older = fresh.model_copy(update={"worker_id": "w" + uuid.uuid4().hex[:10]})
+    older = fresh.model_copy(update={"worker_id": "casehub-w" + uuid.uuid4().hex[:10]})
     app, pipeline = assemble(older)
     with admin_client(older) as client:
         client.create_topics([NewTopic(f"{older.worker_id}-intake", 6, 1)])

@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.schemas.codec import decode
 from casehub.streams.dlq import read_error
 from casehub.streams.keys import CASE_ID
@@ -150,7 +151,7 @@ def test_a_malformed_record_goes_to_the_dlq_unchanged_and_the_partition_keeps_fl
     good = report(category="elderly")
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(**hub.settings.kafka_python_config(), acks="all")
+    producer = KafkaProducer(**connection(hub.settings, "admin").kafka_python(), acks="all")
     try:
         producer.send(topics.inbound(hub.lao), key=b"poison-key", value=poison_value, headers=poison_headers).get(30)
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from casehub.core import geography, topics
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.registry import Registry, parse_registry
 from casehub.schemas.codec import encode_binary
@@ -93,7 +94,7 @@ def registry_with(path: Path, *entries: dict[str, Any]) -> Registry:
 
 def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """The end offset of each partition of ``topic`` now (to read only what a test adds)."""
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False)
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         return {tp.partition: off for tp, off in consumer.end_offsets(tps).items()}
@@ -104,7 +105,7 @@ def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 def read_from(settings: Settings, topic: str, start: dict[int, int], *, expect: int | None = None,
               done: Any = None, timeout: float = 60.0, settle: float = 1.0) -> list[Any]:
     """Read ``topic`` from ``start`` offsets (read_committed) until ``expect`` records, ``done(records)`` or timeout."""
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False,
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False,
                              isolation_level="read_committed", auto_offset_reset="earliest")
     tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     consumer.assign(tps)

@@ -8,13 +8,14 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from casehub.connectors.replay import OffsetSpec, ReplayRequest, parse_time, run_replay
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.ops.exceptions import BadSelection
 from tests.connectors.replay.canonical import canonical_events, registry_with, write_canonical
 
 
 def committed(settings: Settings, group: str) -> dict:
-    admin = KafkaAdminClient(**settings.kafka_python_config())
+    admin = KafkaAdminClient(**connection(settings, "admin").kafka_python())
     try:
         return {tp: meta.offset for tp, meta in admin.list_group_offsets({group: None})[group].items()}
     finally:
@@ -22,7 +23,7 @@ def committed(settings: Settings, group: str) -> dict:
 
 
 def groups(settings: Settings) -> set[str]:
-    admin = KafkaAdminClient(**settings.kafka_python_config())
+    admin = KafkaAdminClient(**connection(settings, "admin").kafka_python())
     try:
         return {g["group_id"] for g in admin.list_groups()}
     finally:
@@ -34,7 +35,7 @@ def test_a_replay_never_moves_a_live_groups_offsets(settings: Settings, unique: 
     source = f"{unique}.cases.events"
     write_canonical(settings, source, canonical_events(registry, 90, source_org="hotline-1300"), partitions=3)
     group = f"live-{unique}"
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=group, enable_auto_commit=False)
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=group, enable_auto_commit=False)
     consumer.commit({TopicPartition(source, p): OffsetAndMetadata(5 + p, "", -1) for p in range(3)})
     consumer.close()
     before = committed(settings, group)

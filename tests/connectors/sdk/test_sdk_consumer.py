@@ -6,8 +6,10 @@ import pytest
 
 from casehub.connectors.sdk import Consumer, HandlerFailed, Received, UndecodableRecord
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.schemas.models import CaseClosed, CaseTriaged
+from tests.access_helpers import partner_credentials
 from tests.connectors.events import example, outbound, triaged
 from tests.kafka_helpers import create_topics, produce
 
@@ -28,7 +30,7 @@ async def test_a_failing_handler_leaves_the_event_to_the_next_member_of_the_grou
     case = f"CH-{unique}"
     events = [triaged(case), example("case.assigned", case_id=case), example("case.closed", case_id=case)]
     _fill(settings, org, *(outbound(e, disclosure="pseudonymised") for e in events))
-    group = f"g-{unique}"
+    group = f"{org}.g-{unique}"
 
     seen: list[Received] = []
 
@@ -37,7 +39,7 @@ async def test_a_failing_handler_leaves_the_event_to_the_next_member_of_the_grou
             raise Boom("the case system is down")
         seen.append(received)
 
-    async with Consumer(settings, org, group_id=group) as first:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=group) as first:
         with pytest.raises(HandlerFailed) as failed:
             await first.run(fails_on_the_second, idle_timeout=IDLE)
     assert failed.value.event_id == events[1].id and failed.value.offset == 1
@@ -51,14 +53,14 @@ async def test_a_failing_handler_leaves_the_event_to_the_next_member_of_the_grou
 
     # a new member of the same group starts at the event whose handler failed, not after it
     later: list[Received] = []
-    async with Consumer(settings, org, group_id=group) as second:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=group) as second:
         handled = await second.run(later.append, max_events=2, idle_timeout=IDLE)
     assert handled == 2
     assert [r.event.id for r in later] == [events[1].id, events[2].id]
     assert isinstance(later[1].event, CaseClosed)
 
     # everything is committed now: the group has nothing left
-    async with Consumer(settings, org, group_id=group) as third:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=group) as third:
         assert await third.run(later.append, idle_timeout=3.0) == 0
 
 
@@ -73,7 +75,7 @@ async def test_the_same_consumer_gets_the_failed_event_again_when_it_runs_again(
         if attempts.count(received.event.id) == 1:
             raise Boom("first try fails")
 
-    async with Consumer(settings, org, group_id=f"g-{unique}") as consumer:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=f"{org}.g-{unique}") as consumer:
         with pytest.raises(HandlerFailed):
             await consumer.run(flaky, idle_timeout=IDLE)
         with pytest.raises(HandlerFailed):
@@ -89,12 +91,12 @@ async def test_an_undecodable_record_stops_the_consumer_unless_told_to_skip(sett
     produce(settings, topics.outbound(org), [(b"CH-x", b"not avro", [("content-type", b"application/avro")]), (good.key, good.value, good.headers)])
     seen: list[Received] = []
 
-    async with Consumer(settings, org, group_id=f"g-{unique}") as strict:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=f"{org}.g-{unique}") as strict:
         with pytest.raises(UndecodableRecord) as bad:
             await strict.run(seen.append, idle_timeout=IDLE)
     assert bad.value.offset == 1 and len(seen) == 1
 
-    async with Consumer(settings, org, group_id=f"g-{unique}", skip_undecodable=True) as lenient:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=f"{org}.g-{unique}", skip_undecodable=True) as lenient:
         assert await lenient.run(seen.append, max_events=2, idle_timeout=IDLE) == 2
     assert [r.offset for r in seen] == [0, 2]
 
@@ -105,7 +107,7 @@ async def test_events_of_an_aborted_hub_transaction_never_reach_the_handler(sett
     org = f"lao-{unique}"
     create_topics(settings, topics.outbound(org))
     aborted, committed = outbound(triaged(f"CH-{unique}-x")), outbound(triaged(f"CH-{unique}-y"))
-    producer = KafkaProducer(**settings.kafka_python_config(), transactional_id=f"tx-{unique}")
+    producer = KafkaProducer(**connection(settings, "admin").kafka_python(), transactional_id=f"tx-{unique}")
     try:
         producer.init_transactions()
         for record, commit in ((aborted, False), (committed, True)):
@@ -117,7 +119,7 @@ async def test_events_of_an_aborted_hub_transaction_never_reach_the_handler(sett
         producer.close()
 
     seen: list[Received] = []
-    async with Consumer(settings, org, group_id=f"g-{unique}") as consumer:
+    async with Consumer(settings, org, credentials=partner_credentials(settings, org), group_id=f"{org}.g-{unique}") as consumer:
         await consumer.run(seen.append, max_events=1, idle_timeout=IDLE)
         assert await consumer.run(seen.append, idle_timeout=2.0) == 0
     assert [r.event.case_id for r in seen] == [f"CH-{unique}-y"]

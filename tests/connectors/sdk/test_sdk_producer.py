@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from casehub.connectors.sdk import Producer, ProducerFailed
 from casehub.core import topics
+from casehub.core.errors import ConfigError
 from casehub.core.settings import Settings
 from casehub.schemas.codec import decode
 from casehub.schemas.exceptions import EventInvalid
 from casehub.schemas.models import CaseReported, CaseTriaged
+from tests.access_helpers import partner_credentials
 from tests.connectors.events import example, triaged
 from tests.kafka_helpers import consume, create_topics
 
@@ -24,7 +28,7 @@ async def test_events_land_on_the_inbound_topic_as_binary_cloudevents(settings: 
     report = example("case.reported")
     triage = triaged(f"CH-{unique}")
 
-    async with Producer(settings, org) as producer:
+    async with Producer(settings, org, credentials=partner_credentials(settings, org)) as producer:
         first = await producer.send(report)
         second = await producer.send(triage.to_json())  # a plain dict is validated the same way
 
@@ -60,7 +64,7 @@ async def test_invalid_events_raise_field_errors_and_write_nothing(settings: Set
     wrong_check_digit.subject.citizen_id = "1103700123457"
     no_basis = {k: v for k, v in example("case.triaged").to_json().items() if k != "lawful_basis"}
 
-    async with Producer(settings, org) as producer:
+    async with Producer(settings, org, credentials=partner_credentials(settings, org)) as producer:
         with pytest.raises(EventInvalid) as batch:
             await producer.send_many([good, wrong_check_digit])
         with pytest.raises(EventInvalid) as missing:
@@ -79,7 +83,14 @@ async def test_invalid_events_raise_field_errors_and_write_nothing(settings: Set
 
 
 async def test_an_unreachable_cluster_is_a_producer_failure(settings: Settings) -> None:
-    nowhere = settings.model_copy(update={"kafka_bootstrap": "127.0.0.1:1"})
+    nowhere = dataclasses.replace(partner_credentials(settings, "lao-nowhere"), bootstrap="127.0.0.1:1")
     with pytest.raises(ProducerFailed):
-        async with Producer(nowhere, "lao-nowhere"):
+        async with Producer(settings, "lao-nowhere", credentials=nowhere):
             pass
+
+
+async def test_without_credentials_the_sdk_says_what_to_pass(settings: Settings) -> None:
+    with pytest.raises(ConfigError) as missing:
+        Producer(settings, "lao-nobody")
+    assert "no Kafka credentials for lao-nobody" in str(missing.value)
+    assert "partners credentials" in str(missing.value)

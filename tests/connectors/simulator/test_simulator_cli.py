@@ -16,6 +16,7 @@ from kafka import KafkaConsumer, TopicPartition
 from casehub.connectors.simulator import SimulatorOptions, generate
 from casehub.connectors.simulator.writer import json_line
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.ops.topics import apply_topics
 from casehub.registry import Registry
@@ -54,7 +55,7 @@ def test_simulate_writes_partner_traffic_into_each_senders_inbound_topic(
 ) -> None:
     apply_topics(settings, small_registry)
     names = sorted(topics.inbound(org) for org in small_registry.partners)
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False)
     try:
         starts = end_offsets(consumer, names)
         seed = int(unique[1:], 16) % 1_000_000_007

@@ -12,6 +12,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from casehub.connectors.simulator import SimulatorOptions, generate
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.ops.topics import apply_topics
 from casehub.registry import Registry
@@ -29,7 +30,7 @@ def header(record: Any, name: str) -> bytes | None:
 
 
 def read_from(settings: Settings, starts: dict[TopicPartition, int], *, done: Any, timeout: float) -> list[Any]:
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False,
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False,
                              isolation_level="read_committed")
     records: list[Any] = []
     try:
@@ -46,7 +47,7 @@ def read_from(settings: Settings, starts: dict[TopicPartition, int], *, done: An
 
 
 def ends(settings: Settings, names: list[str]) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
         return dict(consumer.end_offsets(partitions))

@@ -18,6 +18,7 @@ from casehub.connectors.webhooks.dispatcher import Dispatcher
 from casehub.connectors.webhooks.secrets import SecretStore
 from casehub.connectors.webhooks.targets import targets_of
 from casehub.core import topics
+from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.registry import parse_registry
 from casehub.schemas.models import CaseEvent
@@ -59,7 +60,7 @@ class WebhookHub:
         """``{partition: committed offset}`` of the outbound topic for the dispatcher's group."""
         from kafka import KafkaAdminClient
 
-        admin = KafkaAdminClient(**self.settings.kafka_python_config(), client_id="casehub-tests")
+        admin = KafkaAdminClient(**connection(self.settings, "admin").kafka_python(), client_id="casehub-tests")
         try:
             group = self.settings.webhook_group_id
             offsets = admin.list_group_offsets(group).get(group, {})
@@ -97,7 +98,7 @@ def make_hub(settings: Settings, unique: str, tmp_path: Path, receiver: Receiver
     configured = settings.model_copy(update={
         "registry_path": registry,
         "webhook_secrets_path": tmp_path / "secrets.json",
-        "webhook_group_id": f"webhooks-{unique}",
+        "webhook_group_id": f"casehub-webhooks-{unique}",
         "webhook_max_attempts": 3,
         "webhook_backoff_initial_seconds": 0.05,
         "webhook_backoff_max_seconds": 0.2,
@@ -136,7 +137,7 @@ class Tail:
     def __init__(self, settings: Settings, topic: str) -> None:
         self.settings = settings
         self.topic = topic
-        consumer = KafkaConsumer(**settings.kafka_python_config(), group_id=None)
+        consumer = KafkaConsumer(**connection(settings, "admin").kafka_python(), group_id=None)
         try:
             parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
             self.start = consumer.end_offsets(parts)
@@ -145,7 +146,7 @@ class Tail:
 
     def read(self, keep: Callable[[Any], bool], *, expect: int, timeout: float = 30.0, settle: float = 1.0) -> list[Any]:
         """Records since creation that ``keep`` accepts: ``expect`` of them (bounded), then ``settle`` s more for extras."""
-        consumer = KafkaConsumer(**self.settings.kafka_python_config(), group_id=None, enable_auto_commit=False,
+        consumer = KafkaConsumer(**connection(self.settings, "admin").kafka_python(), group_id=None, enable_auto_commit=False,
                                  isolation_level="read_committed")
         found: list[Any] = []
         try:

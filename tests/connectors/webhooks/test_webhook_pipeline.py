@@ -34,7 +34,7 @@ async def test_a_report_reaches_a_pseudonymised_ngo_by_webhook_without_personal_
     ]))
     configured = settings.model_copy(update={
         "registry_path": registry_path, "webhook_secrets_path": tmp_path / "secrets.json",
-        "webhook_group_id": f"webhooks-{slug}",
+        "webhook_group_id": f"casehub-webhooks-{slug}",
     })
     apply_topics(configured, parse_registry(registry_path.read_text(), source=str(registry_path)))
     secret = SecretStore.from_settings(configured).issue(ngo)[0].get_secret_value()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
-from casehub.connectors.sdk import Producer
+from casehub.connectors.sdk import PartnerCredentials, Producer
 from casehub.core.errors import HubError
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
@@ -34,14 +36,18 @@ def report(tambon: str) -> CaseReported:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: from CASEHUB_* settings)")
-    parser.add_argument("--org", default="tc-840502", help="your organisation id; you write partner.<org>.inbound")
+    parser.add_argument("--credentials", type=Path, required=True,
+                        help="your credentials: the JSON of `casehub partners credentials ORG --json`")
+    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: the one in the credentials)")
     parser.add_argument("--tambon", default="840502", help="DOPA tambon code where the child lives")
     args = parser.parse_args()
-    settings = Settings(kafka_bootstrap=args.bootstrap) if args.bootstrap else Settings()
+    settings = Settings()
+    credentials = PartnerCredentials.load(args.credentials)
+    if args.bootstrap:
+        credentials = dataclasses.replace(credentials, bootstrap=args.bootstrap)
     configure_logging(settings.log_level)  # JSON logs on stderr; stdout stays for the example's output
 
-    async with Producer(settings, args.org) as producer:
+    async with Producer(settings, credentials.org, credentials=credentials) as producer:
         sent = await producer.send(report(args.tambon))
     print(f"sent {sent.event_id} to {sent.topic} partition {sent.partition} offset {sent.offset}")
 
