@@ -65,3 +65,9 @@ def drain(consumer: KafkaConsumer, *, finished: Callable[[list[Any]], bool], tim
         for batch in consumer.poll(timeout_ms=200).values():
             records.extend(batch)
     return records
+
+
+def kafka_identity(settings: Settings) -> dict[str, Any]:
+    """Settings overrides that keep the test cluster's CA and hub service credentials when a test moves ``home``."""
+    return {"kafka_bootstrap": settings.bootstrap_servers(), "kafka_ssl_cafile": (settings.home / "tls" / "ca.pem").resolve(),
+            "kafka_credentials_dir": (settings.home / "credentials").resolve()}

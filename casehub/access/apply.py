@@ -100,7 +100,7 @@ def current_grants(admin: Any) -> tuple[set[Grant], list[ACL]]:
     any_filter = ACLFilter(principal=None, host="*", operation=ACLOperation.ANY, permission_type=ACLPermissionType.ANY,
                            resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY))
     acls, error = admin.describe_acls(any_filter)
-    if error is not None and getattr(error, "errno", 0):
+    if error is not None and getattr(error, "errno", None):
         raise AccessApplyFailed(f"the cluster would not list its ACLs: {error}", hint="is the authorizer enabled?")
     grants: set[Grant] = set()
     foreign: list[ACL] = []
@@ -137,7 +137,10 @@ def apply_access(settings: Settings, registry: Registry, *, dry_run: bool = Fals
             services = {principal_of(s): s for s in MANAGED_SERVICES}
             scram_partners = {p.id for p in registry.partners.values() if p.auth == "scram"}
             for name in sorted(services):
-                if name not in users or read_local_password(settings.home, name) is None:
+                # a deployment (docker/compose.yaml) creates its services' users itself: never reset those; a local
+                # cluster whose password file was lost gets a new one
+                local_lost = not settings.kafka_bootstrap and read_local_password(settings, name) is None
+                if name not in users or local_lost:
                     report.users_created.append(name)
                     if not dry_run:
                         _set_service_password(admin, settings, name)
@@ -183,7 +186,7 @@ def _check(result: dict[str, str | None], action: str) -> None:
 def _set_service_password(admin: Any, settings: Settings, user: str) -> None:
     password = new_password()
     _check(admin.alter_user_scram_credentials([UserScramCredentialUpsertion(user, MECHANISM, password)]), f"create {user}")
-    write_local_password(settings.home, user, password)
+    write_local_password(settings, user, password)
 
 
 def set_partner_password(settings: Settings, org: str, *, rotate: bool) -> str:

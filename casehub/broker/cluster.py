@@ -119,10 +119,10 @@ class LocalCluster:
         files = tls_files(self.settings.home)
         keystore = ensure_broker_keystore(files)
         admin = principal_of("admin")
-        password = read_local_password(self.settings.home, admin)
+        password = read_local_password(self.settings, admin)
         if password is None:
             password = secrets.token_urlsafe(24)
-            write_local_password(self.settings.home, admin, password)
+            write_local_password(self.settings, admin, password)
         return Security(secure=True, keystore=keystore.resolve(), truststore=files.ca_cert.resolve(),
                         admin_user=admin, admin_password=password)
 

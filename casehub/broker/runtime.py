@@ -19,6 +19,7 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <groupId>casehub</groupId><artifactId>kafka-runtime</artifactId><version>{kafka}</version><packaging>pom</packaging>
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{kafka}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>{kafka}</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>{log4j}</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>{log4j}</version></dependency>
   </dependencies>
@@ -47,7 +48,8 @@ def ensure_jars(cache_dir: Path) -> Path:
     """Return the folder holding Kafka's jars and their dependencies, resolving them with Maven on first use."""
     libs = cache_dir / f"kafka-{KAFKA_VERSION}" / "libs"
     complete = libs.parent / ".complete"
-    if complete.exists() and any(libs.glob("kafka_2.13-*.jar")):
+    # kafka-tools brings Kafka's own console producer and consumer (clients casehub did not write, for tests)
+    if complete.exists() and any(libs.glob("kafka_2.13-*.jar")) and any(libs.glob("kafka-tools-[0-9]*.jar")):
         return libs
     mvn = shutil.which("mvn")
     if not mvn:

@@ -31,12 +31,12 @@ def principal_of(service: Service) -> str:
 
 
 # ---- the local cluster's files ----------------------------------------------------------------------
-def credentials_folder(home: Path) -> Path:
-    return home / "credentials"
+def credentials_folder(settings: Settings) -> Path:
+    return settings.kafka_credentials_dir or settings.home / "credentials"
 
 
-def read_local_password(home: Path, username: str) -> str | None:
-    path = credentials_folder(home) / f"{username}.json"
+def read_local_password(settings: Settings, username: str) -> str | None:
+    path = credentials_folder(settings) / f"{username}.json"
     if not path.exists():
         return None
     try:
@@ -45,9 +45,9 @@ def read_local_password(home: Path, username: str) -> str | None:
         raise ConfigError(f"{path} is not a credentials file", hint="delete it and run `casehub access apply`") from exc
 
 
-def write_local_password(home: Path, username: str, password: str) -> Path:
+def write_local_password(settings: Settings, username: str, password: str) -> Path:
     """Keep a hub service's password for the local cluster (mode 0600). Partners' passwords are never kept."""
-    folder = credentials_folder(home)
+    folder = credentials_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{username}.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -157,7 +157,7 @@ class KafkaConnection:
 def connection(settings: Settings, service: Service) -> KafkaConnection:
     """The connection of hub service ``service``: explicit settings first, else the local cluster's files."""
     bootstrap = settings.bootstrap_servers()
-    protocol = settings.kafka_security_protocol
+    protocol: str = settings.kafka_security_protocol
     if "kafka_security_protocol" not in settings.model_fields_set:
         protocol = _local_cluster_protocol(settings) or protocol
     ca_file = settings.kafka_ssl_cafile
@@ -168,7 +168,7 @@ def connection(settings: Settings, service: Service) -> KafkaConnection:
     password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
     if protocol in ("SASL_PLAINTEXT", "SASL_SSL") and not (username and password):
         username = username or principal_of(service)
-        password = read_local_password(settings.home, username)
+        password = read_local_password(settings, username)
         if password is None:
             raise ConfigError(
                 f"no Kafka credentials for {username}",

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(default=None, description="CA the brokers' certificates chain to; unset = <home>/tls/ca.pem")
     kafka_ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM) for mTLS")
     kafka_ssl_keyfile: Path | None = Field(default=None, description="Its private key (PEM); unset = inside the cert file")
+    kafka_credentials_dir: Path | None = Field(
+        default=None, description="Hub services' Kafka passwords for the local cluster; unset = <home>/credentials"
+    )
     broker_port: int = Field(default=19092, description="First port of the local cluster (broker, then controller)")
     broker_nodes: Literal[1, 3] = 1
     broker_heap: str = "512m"

@@ -11,7 +11,9 @@ from casehub.streams.exactly_once import TRANSACTION_RETRY_BACKOFF_MS
 
 
 def test_transactional_producers_retry_concurrent_transactions_quickly(tmp_path: Path) -> None:
-    app = base_app(Settings(home=tmp_path, worker_data_dir=tmp_path / "worker"))
+    # a worker needs its Kafka identity even to be built: this one is made up (nothing connects)
+    app = base_app(Settings(home=tmp_path, worker_data_dir=tmp_path / "worker", kafka_sasl_username="casehub-worker",
+                            kafka_sasl_password="unused"))
     app.in_worker = True  # what `casehub worker` sets: exactly_once is then in force
 
     async def build() -> tuple[float, str | None]:

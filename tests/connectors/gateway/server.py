@@ -14,6 +14,7 @@ from casehub.connectors.gateway.app import create_app
 from casehub.connectors.gateway.keys import KeyStore
 from casehub.core.settings import Settings
 from casehub.registry import Registry, parse_registry
+from tests.kafka_helpers import kafka_identity
 from tests.streams.harness import free_port
 
 
@@ -73,7 +74,7 @@ class GatewayServer:
 def gateway_settings(settings: Settings, home: Path, registry_path: Path, **overrides: object) -> Settings:
     """Settings of a test gateway: the shared test broker, its own home (keys, upload ledger) and registry."""
     return settings.model_copy(
-        update={"kafka_bootstrap": settings.bootstrap_servers(), "home": home, "registry_path": registry_path, **overrides}
+        update={**kafka_identity(settings), "home": home, "registry_path": registry_path, **overrides}
     )
 
 
