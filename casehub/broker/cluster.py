@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 import signal
@@ -257,6 +258,16 @@ class LocalCluster:
 
     def _answers(self, timeout: float) -> bool:
         """True when every node is registered and the cluster answers a metadata request."""
+        # a node that is still starting refuses connections: expected here, so kafka-python's ERROR lines stay quiet
+        kafka_log = logging.getLogger("kafka")
+        previous = kafka_log.level
+        kafka_log.setLevel(logging.CRITICAL)
+        try:
+            return self._describe_answers(timeout)
+        finally:
+            kafka_log.setLevel(previous)
+
+    def _describe_answers(self, timeout: float) -> bool:
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
 

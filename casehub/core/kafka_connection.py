@@ -11,6 +11,7 @@ deployment gives each service its own), else from the local cluster's credential
 from __future__ import annotations
 
 import json
+import logging
 import os
 import ssl
 from dataclasses import dataclass
@@ -180,3 +181,47 @@ def connection(settings: Settings, service: Service) -> KafkaConnection:
         username=username, password=password, ca_file=ca_file,
         cert_file=settings.kafka_ssl_certfile, key_file=settings.kafka_ssl_keyfile,
     )
+
+
+class ConnectFailureWatch(logging.Handler):
+    """Hears what aiokafka and kafka-python log while a connection fails, so the error can say why in one line.
+
+    Both libraries report a refused password or an untrusted certificate only in a log record and then raise a
+    generic "unable to bootstrap"; ``with watch: ...`` and then ``watch.reason()``.
+    """
+
+    LOGGERS = ("aiokafka", "kafka")
+
+    def __init__(self, conn: KafkaConnection) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.conn = conn
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(record.getMessage())
+        except Exception:  # noqa: BLE001 - a log record that cannot format itself must not break the caller
+            return
+
+    def __enter__(self) -> ConnectFailureWatch:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+
+    def reason(self) -> str | None:
+        """What went wrong, in words a partner can act on; None when the logs said nothing recognisable."""
+        text = " ".join(self.messages)
+        conn = self.conn
+        if "Authentication failed" in text or "SaslAuthenticationFailed" in text or "invalid credentials" in text:
+            return f"the cluster refused the credentials of {conn.username} ({conn.sasl_mechanism}): wrong or rotated password"
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return f"the brokers' certificate is not signed by the CA in {conn.ca_file or 'the system store'}"
+        if conn.security_protocol == "PLAINTEXT" and ("Connection lost" in text or "reset" in text.lower()):
+            return "the broker closed a PLAINTEXT connection: it expects TLS (security_protocol SASL_SSL or SSL)"
+        if "ECONNREFUSED" in text or "Connect attempt" in text or "Unable connect" in text:
+            return f"nothing answers at {conn.bootstrap}"
+        return None

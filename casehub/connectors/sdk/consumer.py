@@ -16,6 +16,7 @@ from casehub.connectors.sdk.credentials import PartnerCredentials, partner_conne
 from casehub.connectors.sdk.exceptions import ConsumerFailed, HandlerFailed, UndecodableRecord
 from casehub.core import topics
 from casehub.core.errors import ConfigError
+from casehub.core.kafka_connection import ConnectFailureWatch
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import decode
@@ -79,9 +80,10 @@ class Consumer:
             raise ConfigError(f"consumer group {self.group_id!r} is not {org}'s",
                               hint=f"a partner's groups start with its org id and a dot, e.g. {org}.cms")
         self.skip_undecodable = skip_undecodable
+        self._connection = partner_connection(settings, org, credentials)
         self._consumer = AIOKafkaConsumer(
             self.topic,
-            **partner_connection(settings, org, credentials).aiokafka(),
+            **self._connection.aiokafka(),
             client_id=client_id or f"casehub-sdk-{org}",
             group_id=self.group_id,
             enable_auto_commit=False,
@@ -92,11 +94,14 @@ class Consumer:
 
     async def start(self) -> None:
         """Connect and join the group."""
+        watch = ConnectFailureWatch(self._connection)
         try:
-            await self._consumer.start()
+            with watch:
+                await self._consumer.start()
         except KafkaError as exc:
             await self._consumer.stop()
-            raise ConsumerFailed(f"cannot connect the consumer of {self.org}: {type(exc).__name__}: {exc}",
+            why = watch.reason() or f"{type(exc).__name__}: {exc}"
+            raise ConsumerFailed(f"cannot connect the consumer of {self.org}: {why}",
                                  hint="check the bootstrap address and credentials") from exc
 
     async def stop(self) -> None:

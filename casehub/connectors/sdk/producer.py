@@ -15,6 +15,7 @@ from casehub.connectors.sdk.credentials import PartnerCredentials, partner_conne
 from casehub.connectors.sdk.exceptions import ProducerFailed
 from casehub.core import topics
 from casehub.core.errors import ConfigError
+from casehub.core.kafka_connection import ConnectFailureWatch
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import WireRecord, encode_binary
@@ -59,8 +60,9 @@ class Producer:
         self.org = org
         self.topic = topics.inbound(org)
         self.source = topics.event_source(org)
+        self._connection = partner_connection(settings, org, credentials)
         self._producer = AIOKafkaProducer(
-            **partner_connection(settings, org, credentials).aiokafka(),
+            **self._connection.aiokafka(),
             client_id=client_id or f"casehub-sdk-{org}",
             acks="all",
             enable_idempotence=True,
@@ -70,11 +72,14 @@ class Producer:
 
     async def start(self) -> None:
         """Connect to the cluster."""
+        watch = ConnectFailureWatch(self._connection)
         try:
-            await self._producer.start()
+            with watch:
+                await self._producer.start()
         except KafkaError as exc:
             await self._producer.stop()
-            raise ProducerFailed(f"cannot connect the producer of {self.org}: {type(exc).__name__}: {exc}",
+            why = watch.reason() or f"{type(exc).__name__}: {exc}"
+            raise ProducerFailed(f"cannot connect the producer of {self.org}: {why}",
                                  hint="check the bootstrap address and credentials") from exc
 
     async def stop(self) -> None:
