@@ -54,6 +54,7 @@ $BIN/casehub broker up
 
 step "2/6 topics for every partner in the registry"
 $BIN/casehub topics apply 2>/dev/null | tail -n 4
+$BIN/casehub access apply 2>/dev/null | tail -n 1
 
 step "3/6 the hub: stream worker, HTTP gateway, webhook dispatcher (+ a local receiver standing in for partners' webhooks)"
 start_bg worker $BIN/casehub worker

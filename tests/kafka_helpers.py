@@ -71,3 +71,10 @@ def kafka_identity(settings: Settings) -> dict[str, Any]:
     """Settings overrides that keep the test cluster's CA and hub service credentials when a test moves ``home``."""
     return {"kafka_bootstrap": settings.bootstrap_servers(), "kafka_ssl_cafile": (settings.home / "tls" / "ca.pem").resolve(),
             "kafka_credentials_dir": (settings.home / "credentials").resolve()}
+
+
+def kafka_identity_env(settings: Settings) -> dict[str, str]:
+    """The same, as CASEHUB_* variables for a subprocess whose CASEHUB_HOME is not the test broker's."""
+    return {"CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers(),
+            "CASEHUB_KAFKA_SSL_CAFILE": str(settings.kafka_ssl_cafile or (settings.home / "tls" / "ca.pem").resolve()),
+            "CASEHUB_KAFKA_CREDENTIALS_DIR": str(settings.kafka_credentials_dir or (settings.home / "credentials").resolve())}

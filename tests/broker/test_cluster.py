@@ -32,7 +32,7 @@ def three_nodes(tmp_path: Path) -> Iterator[LocalCluster]:
 
 @pytest.mark.cluster
 def test_three_nodes_keep_producing_and_consuming_after_one_dies(three_nodes: LocalCluster, unique: str) -> None:
-    settings = Settings(kafka_bootstrap=three_nodes.bootstrap)
+    settings = three_nodes.settings.model_copy(update={"kafka_bootstrap": three_nodes.bootstrap})
     topic = f"{unique}.rf3"
     admin = KafkaAdminClient(**connection(settings, "admin").kafka_python())
     admin.create_topics([NewTopic(topic, 3, 3)])
@@ -104,3 +104,22 @@ def test_half_dead_cluster_is_reported_and_down_cleans_it(tmp_path: Path) -> Non
         assert cluster.status() == []
     finally:
         cluster.down(purge=True)
+
+
+def test_insecure_is_explicit_warned_about_and_kept_for_the_data_it_made(tmp_path: Path) -> None:
+    port = 29492
+    try:
+        insecure = _casehub(tmp_path, port, "up", "--insecure")
+        assert insecure.returncode == 0, insecure.stderr[-2000:]
+        assert "warning: --insecure: PLAINTEXT listeners without authentication or ACLs" in insecure.stderr
+        assert "INSECURE" in insecure.stdout
+        plaintext = KafkaAdminClient(bootstrap_servers=[f"127.0.0.1:{port}"], security_protocol="PLAINTEXT")
+        assert len(plaintext.describe_cluster()["brokers"]) == 1
+        plaintext.close()
+        _casehub(tmp_path, port, "down")
+        # the data was made insecure: a secure start on it says what to do, in one line
+        secure = _casehub(tmp_path, port, "up")
+        assert secure.returncode == 1
+        assert secure.stderr.strip().startswith("error: the cluster data in") and "--purge" in secure.stderr
+    finally:
+        _casehub(tmp_path, port, "down", "--purge")

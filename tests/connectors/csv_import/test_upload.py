@@ -18,6 +18,7 @@ from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.schemas.codec import decode
 from tests.connectors.gateway.conftest import Running, start
+from tests.kafka_helpers import kafka_identity_env
 from tests.streams.harness import citizen_id, read_until, with_ids
 
 CASEHUB = Path(sys.executable).with_name("casehub")
@@ -137,7 +138,7 @@ def _import(running: Running, path: Path, *extra: str) -> subprocess.CompletedPr
         **os.environ,
         "CASEHUB_HOME": str(settings.home),
         "CASEHUB_REGISTRY_PATH": str(settings.registry_path),
-        "CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers(),
+        **kafka_identity_env(settings),
     }
     return subprocess.run([str(CASEHUB), "import", str(path), "--as", running.orgs.lao, *extra],
                           env=env, capture_output=True, text=True, timeout=120)

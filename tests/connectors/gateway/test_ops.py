@@ -17,6 +17,7 @@ from casehub.connectors.gateway.keys import digest, key_store_path
 from casehub.connectors.gateway.producer import EventWriter
 from casehub.core.errors import TransportError
 from tests.connectors.gateway.conftest import Running
+from tests.kafka_helpers import kafka_identity_env
 from tests.streams.harness import CASEHUB, free_port, report
 
 
@@ -99,7 +100,7 @@ def test_casehub_gateway_serves_from_the_command_line(running: Running, tmp_path
         **os.environ,
         "CASEHUB_HOME": str(settings.home),
         "CASEHUB_REGISTRY_PATH": str(settings.registry_path),
-        "CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers(),
+        **kafka_identity_env(settings),
     }
     log = (tmp_path / "gateway.log").open("wb")
     process = subprocess.Popen([str(CASEHUB), "gateway", "--port", str(port)], env=env, stdout=log, stderr=log)
