@@ -52,7 +52,7 @@ if [ "${1:-up}" = "down" ]; then stop_all; exit 0; fi
 step "1/6 Kafka (Apache Kafka's own jars from Maven Central, KRaft, loopback)"
 $BIN/casehub broker up
 
-step "2/6 topics for every partner in the registry"
+step "2/6 topics, users and ACLs for every partner in the registry"
 $BIN/casehub topics apply 2>/dev/null | tail -n 4
 $BIN/casehub access apply 2>/dev/null | tail -n 1
 

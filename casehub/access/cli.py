@@ -52,7 +52,8 @@ def apply(dry_run: bool, as_json: bool) -> None:
     if hidden:
         click.echo(f"... and {hidden} more (--json lists all)")
     click.echo(f"{report.acls_total} ACLs planned for {report.partners} partners and 5 hub services: "
-               f"{len(report.acls_added)} {verb or ''}added, {len(report.acls_removed)} {verb or ''}removed; "
+               f"{len(report.acls_added)} {'would be ' if dry_run else ''}added, "
+               f"{len(report.acls_removed)} {'would be ' if dry_run else ''}removed; "
                f"{report.seconds:.1f} s")
 
 
