@@ -22,7 +22,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 THAILAND = timezone(timedelta(hours=7), "ICT")
 CONSENT_REQUIRED_PREFIXES = ("ngo-", "private-")
 """Referrals to these partners need the subject's consent to disclosure, or a recorded override."""
-_MAX_LISTED_CANDIDATES = 5
 _LAWFUL_BASIS_HINT = 'the PDPA lawful basis (ฐานทางกฎหมาย) for this event is required, e.g. {"basis": "public_task"}'
 
 
@@ -31,11 +30,6 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
-
-
-def _shorten(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
@@ -50,11 +44,11 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             message = "is not a field of this event type; check the spelling against the schema"
         elif kind == "literal_error":
             expected = error.get("ctx", {}).get("expected", "")
-            message = f"must be one of {expected}; got {_shorten(error.get('input'))}"
+            message = f"must be one of {expected}"
         elif kind == "timezone_aware":
             message = "needs a UTC offset, e.g. 2026-11-28T10:15:00+07:00 or 2026-11-28T03:15:00Z"
         else:
-            message = f"{error['msg']}; got {_shorten(error.get('input'))}"
+            message = str(error["msg"])  # pydantic's words name the rule; the input is never echoed (PDPA)
         errors.append(FieldError(field, message))
     return errors
 
@@ -70,16 +64,10 @@ def check_citizen_id(value: str) -> str | None:
     except InvalidComponent:
         return "a Thai citizen id cannot start with 0 or 9"
     except InvalidChecksum:
-        return f"check digit is wrong: the 13th digit should be {pin.calc_check_digit(value)}, got {value[-1]}"
+        return "check digit is wrong: the 13th digit does not match the first 12 (mistyped?)"
     except (InvalidFormat, PinError):
         return "is not a valid Thai citizen id"
     return None
-
-
-def _candidates(places: list[geography.Place]) -> str:
-    listed = ", ".join(p.label() for p in places[:_MAX_LISTED_CANDIDATES])
-    more = len(places) - _MAX_LISTED_CANDIDATES
-    return listed + (f" and {more} more" if more > 0 else "")
 
 
 def _location_errors(location: Location) -> Iterator[FieldError]:
@@ -88,7 +76,7 @@ def _location_errors(location: Location) -> Iterator[FieldError]:
         if place is None:
             yield FieldError(
                 "location.tambon_code",
-                f"{location.tambon_code!r} is not a DOPA tambon code (รหัสตำบล): give the 6-digit code of a current tambon, e.g. 840503",
+                "is not a DOPA tambon code (รหัสตำบล): give the 6-digit code of a current tambon, e.g. 840503",
             )
             return
         for field, given, expected in (
@@ -96,20 +84,19 @@ def _location_errors(location: Location) -> Iterator[FieldError]:
             ("province_code", location.province_code, place.province_code),
         ):
             if given and given != expected:
-                yield FieldError(f"location.{field}", f"{given!r} does not contain tambon {place.tambon_code}; expected {expected}")
+                yield FieldError(f"location.{field}", "does not contain the tambon of location.tambon_code")
         return
     if not (location.address_text or location.postal_code):
         yield FieldError("location", "give tambon_code, or address_text and/or postal_code that name exactly one tambon")
         return
     field = "location.address_text" if location.address_text else "location.postal_code"
-    written = " ".join(part for part in (location.address_text, location.postal_code) if part)
     places = geography.resolve_location(location.address_text, location.postal_code)
     if not places:
-        yield FieldError(field, f"{written!r} matches no DOPA tambon; check the ตำบล/อำเภอ/จังหวัด names or give tambon_code")
+        yield FieldError(field, "matches no DOPA tambon; check the ตำบล/อำเภอ/จังหวัด names or give tambon_code")
     elif len(places) > 1:
         yield FieldError(
             field,
-            f"{written!r} is ambiguous: it matches {len(places)} tambons: {_candidates(places)}; "
+            f"is ambiguous: it matches {len(places)} tambons; "
             "add the amphoe, province or postal code, or give tambon_code",
         )
 
@@ -119,9 +106,9 @@ def _not_in_future(field: str, value: datetime | date | None, now: datetime) -> 
         return
     if isinstance(value, datetime):
         if value > now + CLOCK_SKEW:
-            yield FieldError(field, f"{value.isoformat()} is in the future (hub time {now.isoformat(timespec='seconds')})")
+            yield FieldError(field, f"is in the future (hub time {now.isoformat(timespec='seconds')})")
     elif value > now.astimezone(THAILAND).date():
-        yield FieldError(field, f"{value.isoformat()} is in the future")
+        yield FieldError(field, "is in the future")
 
 
 def _happened_at(event: CaseEvent) -> Iterator[tuple[str, datetime | date | None]]:
@@ -194,7 +181,7 @@ def _rule_errors(event: CaseEvent, now: datetime) -> Iterator[FieldError]:
             yield FieldError(marking.path, f"holds {marking.sensitivity} data: add {marking.sensitivity!r} to sensitivity")
         if marking.format == "org_id" and not ORG_ID.match(str(value)):
             yield FieldError(
-                marking.path, f"{value!r} is not an organisation id; expected e.g. tc-840503, pso-84, lao-6501, ngo-<slug>"
+                marking.path, "is not an organisation id; expected e.g. tc-840503, pso-84, lao-6501, ngo-<slug>"
             )
     if event.type == "case.triaged" and event.risk_level is None:
         yield FieldError("risk_level", "a triage must set the risk level: high, medium or low")

@@ -35,6 +35,21 @@ def origin_of(message: object) -> Origin:
     )
 
 
+HUB_NAMESPACE = "hub."
+
+
+def without_hub_headers(origin: Origin) -> tuple[Origin, int]:
+    """The record with every ``hub.*`` header a partner wrote removed, and how many there were.
+
+    Only the hub writes that namespace (provenance, commands, errors); a partner's copy is never read.
+    """
+    kept = tuple((k, v) for k, v in origin.headers if not k.lower().startswith(HUB_NAMESPACE))
+    removed = len(origin.headers) - len(kept)
+    if not removed:
+        return origin, 0
+    return Origin(origin.topic, origin.partition, origin.offset, origin.key, origin.value, kept), removed
+
+
 def error_headers(origin: Origin, *, stage: str, reason: str, exception: str, attempts: int = 1) -> list[tuple[str, bytes]]:
     """The ``hub.error.*`` headers that say why and where a record failed."""
     return [

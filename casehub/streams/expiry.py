@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from casehub.streams import timers
 
-EXPIRE_COMMAND = b"expire"
 SEEN, SUBJECTS = "seen", "subjects"
 SWEEP_LIMIT = 5000
 """The most entries one sweep command deletes: its transaction stays small; the next command goes on."""

@@ -49,6 +49,8 @@ class PipelineMetrics:
                                   registry=r)
         self.dead_letters = Counter("casehub_dlq_records", "Records sent to hub.dlq, by stage and reason (exception)",
                                     ["stage", "reason"], registry=r)
+        self.forged_headers = Counter("casehub_partner_hub_headers_removed",
+                                      "Headers in the hub. namespace a partner wrote, removed at intake", registry=r)
         self.dedupe_hits = Counter("casehub_dedupe_hits", "Exact duplicates dropped and near-duplicate reports linked",
                                    ["kind"], registry=r)
         self.latency = Histogram("casehub_end_to_end_latency_seconds",
@@ -66,6 +68,10 @@ class PipelineMetrics:
     def dead_letter(self, stage: str, exception: str) -> None:
         self.dead_letters.labels(stage, exception).inc()
         self.produced(stage, topics.HUB_DLQ)
+
+    def hub_headers_removed(self, count: int) -> None:
+        if count:
+            self.forged_headers.inc(count)
 
     def core_done(self, outputs: Iterable[Any], received: bytes | None) -> None:
         """After the core hop sent ``outputs`` for one record: counts, dedupe hits and latency."""

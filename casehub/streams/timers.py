@@ -8,9 +8,6 @@ from datetime import datetime
 from casehub.schemas.models import CaseEscalated, LawfulBasis, Location
 from casehub.streams.state import CaseState
 
-ESCALATE_COMMAND = b"escalate"
-COMMAND_HEADER = "hub.command"
-
 
 def deadline_key(state: CaseState) -> bytes | None:
     """The ``deadlines`` table key of a case: ``<deadline, epoch ms, 13 digits>|<case id>``, None without one.

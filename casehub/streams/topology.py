@@ -2,8 +2,10 @@
 
 Two hops, each one Kafka transaction per source partition (see ``exactly_once``):
 
-1. ``intake`` reads every ``partner.<org>.inbound`` topic, validates, and forwards the record unchanged to
-   ``<app id>-intake`` keyed by its *shard* (the subject's, or the case id's), or dead-letters it.
+1. ``intake`` reads every ``partner.<org>.inbound`` topic, removes every ``hub.*`` header the partner wrote,
+   validates, and forwards the record to ``<app id>-intake`` keyed by its *shard* (the subject's, or the case
+   id's), or dead-letters it. Only the hub writes provenance (``hub.origin.*``) and commands, which travel on
+   ``<app id>-commands`` (see ``commands``); partners' ACLs keep them off both internal topics.
 2. ``core`` reads the intake topic; every table it uses is keyed within the shard, so one partition holds
    everything about a subject and its cases: dedupe → enrich → ``cases.events`` + ``cases.state`` →
    route + project → ``partner.<org>.outbound`` + ``hub.audit``; new cases count in the aggregate cells.
@@ -12,7 +14,9 @@ Two hops, each one Kafka transaction per source partition (see ``exactly_once``)
 
 from __future__ import annotations
 
+import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -20,10 +24,10 @@ import faust
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.streams import aggregates, diagnostics, expiry, heap, metrics, timers
+from casehub.streams import aggregates, commands, diagnostics, expiry, heap, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
-from casehub.streams.dlq import Origin, dead_letter_headers, origin_of
+from casehub.streams.dlq import Origin, dead_letter_headers, origin_of, without_hub_headers
 from casehub.streams.exactly_once import CommitGate, Outgoing, TransactionalTable
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import partition_key, shard_of_case
@@ -55,13 +59,22 @@ def origin_headers(origin: Origin) -> list[tuple[str, bytes]]:
 
 
 def original(message: Any) -> Origin:
-    """The inbound record an intake record carries (key, value and headers as the partner sent them)."""
+    """The inbound record an intake record carries (key, value and headers as the partner sent them).
+
+    Raises StageRejected when the hub's own provenance headers are missing or unreadable (the intake record is
+    then dead-lettered as it is).
+    """
     headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
     own = [(k, v) for k, v in headers if not k.startswith(ORIGIN_PREFIX)]
+    try:
+        topic = (_header(headers, f"{ORIGIN_PREFIX}topic") or b"").decode("ascii")
+        partition = int(_header(headers, f"{ORIGIN_PREFIX}partition") or b"")
+        offset = int(_header(headers, f"{ORIGIN_PREFIX}offset") or b"")
+    except (UnicodeDecodeError, ValueError):
+        raise StageRejected("an intake record's hub.origin.* headers are missing or not readable", stage="core",
+                            exception="ProvenanceError") from None
     return Origin(
-        topic=(_header(headers, f"{ORIGIN_PREFIX}topic") or b"").decode(),
-        partition=int(_header(headers, f"{ORIGIN_PREFIX}partition") or b"-1"),
-        offset=int(_header(headers, f"{ORIGIN_PREFIX}offset") or b"-1"),
+        topic=topic, partition=partition, offset=offset,
         key=_header(headers, f"{ORIGIN_PREFIX}key") if _header(headers, f"{ORIGIN_PREFIX}has-key") == b"1" else None,
         value=message.value,
         headers=tuple(own),
@@ -79,6 +92,7 @@ class Pipeline:
         self.inbound = app.topic(*sorted(topics.inbound(org) for org in registry.partners))
         self.intake = app.topic(f"{app.conf.id}-intake", internal=True, partitions=partitions)
         self.cells_topic = app.topic(f"{app.conf.id}-aggregate-cells", internal=True, partitions=partitions)
+        self.commands = app.topic(commands.topic_name(app.conf.id), internal=True, partitions=partitions)
 
         def table(name: str) -> Any:
             return app.Table(
@@ -105,6 +119,7 @@ class Pipeline:
         app.agent(self.inbound, name="casehub.intake")(self.intake_agent)
         app.agent(self.intake, name="casehub.core")(self.core_agent)
         app.agent(self.cells_topic, name="casehub.aggregates")(self.aggregates_agent)
+        app.agent(self.commands, name="casehub.commands")(self.commands_agent)
         app.timer(settings.escalation_check_seconds, name="casehub.sla")(self.check_deadlines)
         app.timer(settings.expiry_check_seconds, name="casehub.expiry")(self.request_sweeps)
         app.on_rebalance_complete.connect(self._on_ready)  # type: ignore[arg-type]
@@ -120,7 +135,7 @@ class Pipeline:
 
     def internal_topics(self) -> list[Any]:
         """The topics this worker group declares for itself (besides table changelogs)."""
-        return [self.intake, self.cells_topic]
+        return [self.intake, self.cells_topic, self.commands]
 
     async def send(self, records: list[tuple[str, bytes | None, bytes | None, Any]]) -> None:
         """Produce the outputs of the event being processed, and its table changelogs: into its transaction."""
@@ -149,8 +164,8 @@ class Pipeline:
         headers = dead_letter_headers(origin, stage=error.stage, reason=error.message, exception=error.exception)
         self.metrics.dead_letter(error.stage, error.exception)
         await self.send([(topics.HUB_DLQ, origin.key, origin.value, headers)])
-        log.warning(
-            "dead letter", stage=error.stage, reason=error.message[:300],
+        log.warning(  # reasons name the field and the rule, never the value (no personal data in logs)
+            "dead letter", stage=error.stage, reason=error.message[:300], exception=error.exception,
             topic=origin.topic, partition=origin.partition, offset=origin.offset,
         )
 
@@ -161,8 +176,13 @@ class Pipeline:
                 if fresh:
                     await self._intake(origin_of(event.message), event.message.timestamp)
 
-    async def _intake(self, origin: Origin, received: float | None = None) -> None:
+    async def _intake(self, inbound: Origin, received: float | None = None) -> None:
         self.metrics.read("validate")
+        origin, removed = without_hub_headers(inbound)
+        if removed:
+            self.metrics.hub_headers_removed(removed)
+            log.warning("partner hub headers removed", count=removed, topic=origin.topic, partition=origin.partition,
+                        offset=origin.offset)
         try:
             accepted = accept(origin, now=_now())
             shard = self.core.shard_for(accepted.event)
@@ -170,8 +190,7 @@ class Pipeline:
             await self.dead_letter(origin, exc)
             return
         except Exception as exc:  # a bug in a stage must not stall the partition: dead-letter and go on
-            log.exception("validate failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
-            await self.dead_letter(origin, StageRejected(str(exc), stage="validate", exception=type(exc).__name__))
+            await self.dead_letter(origin, unexpected(exc, "validate", origin))
             return
         headers = origin_headers(origin) + metrics.received_header(received)
         await self.send([(self.intake.get_topic_name(), partition_key(shard), origin.value, headers)])
@@ -186,15 +205,12 @@ class Pipeline:
 
     async def _core(self, message: Any) -> None:
         headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
-        command = _header(headers, timers.COMMAND_HEADER)
-        if command == timers.ESCALATE_COMMAND:
-            await self._escalate(message.value.decode())
-            return
-        if command == expiry.EXPIRE_COMMAND:
-            await self._sweep(message.partition, message.value)
-            return
-        origin = original(message)
         self.metrics.read("core")
+        try:
+            origin = original(message)
+        except StageRejected as exc:
+            await self.dead_letter(origin_of(message), exc)
+            return
         staged = self._staged()
         try:
             outputs = self.core.process(origin, now=_now(), **staged)
@@ -202,8 +218,7 @@ class Pipeline:
             await self.dead_letter(origin, exc)
             return
         except Exception as exc:  # see _intake
-            log.exception("core stage failed", topic=origin.topic, partition=origin.partition, offset=origin.offset)
-            await self.dead_letter(origin, StageRejected(str(exc), stage="core", exception=type(exc).__name__))
+            await self.dead_letter(origin, unexpected(exc, "core", origin))
             return
         for table in staged.values():
             table.apply()
@@ -222,6 +237,28 @@ class Pipeline:
     async def _send_all(self, outputs: list[Output]) -> None:
         await self.send([(out.topic, out.key, out.value, out.headers) for out in outputs])
 
+    async def commands_agent(self, stream: Any) -> None:
+        """The hub's own commands (escalate, expire), each in its partition's transaction like an event."""
+        async for event in stream.events():
+            async with self.gate.processing(event) as fresh:
+                if fresh:
+                    await self._command(event.message)
+
+    async def _command(self, message: Any) -> None:
+        headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
+        self.metrics.read(commands.STAGE)
+        try:
+            command = commands.parse(headers, message.value)
+            if isinstance(command, commands.Escalate):
+                await self._escalate(command.case_id)
+            else:
+                await self._sweep(message.partition, command.until)
+        except StageRejected as exc:
+            await self.dead_letter(origin_of(message), exc)
+        except Exception as exc:  # see _intake
+            origin = origin_of(message)
+            await self.dead_letter(origin, unexpected(exc, commands.STAGE, origin))
+
     async def _escalate(self, case_id: str) -> None:
         staged = self._staged()
         outputs = self.core.escalate(case_id, now=_now(), cases=staged["cases"], deadlines=staged["deadlines"])
@@ -230,8 +267,7 @@ class Pipeline:
         await self._send_all(outputs)
         self._commanded.pop(case_id, None)
 
-    async def _sweep(self, partition: int, until_ms: bytes) -> None:
-        until = datetime.fromtimestamp(int(until_ms) / 1000, UTC)
+    async def _sweep(self, partition: int, until: datetime) -> None:
         due = expiry.due_before(_partition_keys(self.expiry, partition), until)
         staged = self._staged()
         deleted = self.core.expire(
@@ -247,17 +283,17 @@ class Pipeline:
         """The expiry timer: ask each intake partition of this worker with due dedupe entries to delete them."""
         now = _now()
         bound = timers.moment_key(now).encode()
-        intake = self.intake.get_topic_name()
+        intake = self.intake.get_topic_name()  # the commands topic is co-partitioned with it
         for tp in sorted(self.app.consumer.assignment()):
             if tp.topic != intake:
                 continue
             first = next(iter(_partition_keys(self.expiry, tp.partition)), None)
             if first is not None and first < bound:
                 # not transactional (no event is being processed); a repeated sweep finds nothing more to delete
-                await self.intake.send(
+                await self.commands.send(
                     value=str(int(now.timestamp() * 1000)).encode(),
                     partition=tp.partition,
-                    headers=[(timers.COMMAND_HEADER, expiry.EXPIRE_COMMAND)],
+                    headers=[(commands.COMMAND_HEADER, commands.EXPIRE)],
                 )
 
     async def aggregates_agent(self, stream: Any) -> None:
@@ -288,8 +324,8 @@ class Pipeline:
             if shard is None:
                 continue
             # not transactional (no event is being processed): the core agent escalates at most once per deadline
-            await self.intake.send(
-                key=partition_key(shard), value=case_id.encode(), headers=[(timers.COMMAND_HEADER, timers.ESCALATE_COMMAND)]
+            await self.commands.send(
+                key=partition_key(shard), value=case_id.encode(), headers=[(commands.COMMAND_HEADER, commands.ESCALATE)]
             )
             self._commanded[case_id] = now.timestamp()
 
@@ -318,3 +354,17 @@ def _partition_keys(table: Any, partition: int) -> Any:
 def build(app: faust.App, settings: Settings, registry: Any) -> Pipeline:
     """Declare the pipeline on ``app``."""
     return Pipeline(app, settings, registry)
+
+
+def unexpected(exc: Exception, stage: str, origin: Origin) -> StageRejected:
+    """A stage's unexpected failure as a dead-letter reason that names no value.
+
+    Exception messages can quote record content (pydantic echoes inputs), so neither the reason nor the log line
+    carries them: the class, and the code line that raised, are what a developer needs.
+    """
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f"{Path(frame.filename).name}:{frame.lineno}" if frame else "unknown"
+    log.error("stage failed", stage=stage, exception=type(exc).__name__, where=where, topic=origin.topic,
+              partition=origin.partition, offset=origin.offset)
+    return StageRejected(f"unexpected {type(exc).__name__} in the {stage} stage at {where}", stage=stage,
+                         exception=type(exc).__name__)

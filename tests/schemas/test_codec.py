@@ -197,6 +197,6 @@ def test_a_readable_body_that_breaks_the_model_lists_field_errors() -> None:
         FieldError(
             "closure_reason",
             "must be one of 'needs_met', 'referred_out', 'moved_away', 'deceased', 'unreachable', 'duplicate', "
-            "'declined_services' or 'other'; got 'solved'",
+            "'declined_services' or 'other'",
         )
     ]

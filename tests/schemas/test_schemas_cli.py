@@ -48,5 +48,5 @@ def test_validate_reports_field_errors_and_fails(tmp_path: Path) -> None:
     assert good_row["valid"] is True
     assert bad_row["errors"] == [{
         "field": "location.tambon_code",
-        "message": "'840599' is not a DOPA tambon code (รหัสตำบล): give the 6-digit code of a current tambon, e.g. 840503",
+        "message": "is not a DOPA tambon code (รหัสตำบล): give the 6-digit code of a current tambon, e.g. 840503",
     }]

@@ -38,7 +38,7 @@ def test_every_example_is_valid(event_type: str) -> None:
 @pytest.mark.parametrize(
     ("citizen_id", "message"),
     [
-        ("1103700123451", "check digit is wrong: the 13th digit should be 8, got 1"),
+        ("1103700123451", "check digit is wrong: the 13th digit does not match the first 12 (mistyped?)"),
         ("110370012345", "must be 13 digits (เลขประจำตัวประชาชน); got 12"),
         ("1-1037-00123-45-5", "must be the 13 digits of a Thai citizen id (เลขประจำตัวประชาชน), without dashes or spaces"),
         ("0103700123450", "a Thai citizen id cannot start with 0 or 9"),
@@ -60,7 +60,7 @@ def test_unknown_tambon_code() -> None:
     assert _errors(data) == [
         FieldError(
             "location.tambon_code",
-            "'840599' is not a DOPA tambon code (รหัสตำบล): give the 6-digit code of a current tambon, e.g. 840503",
+            "is not a DOPA tambon code (รหัสตำบล): give the 6-digit code of a current tambon, e.g. 840503",
         )
     ]
 
@@ -68,19 +68,16 @@ def test_unknown_tambon_code() -> None:
 def test_amphoe_code_that_does_not_contain_the_tambon() -> None:
     data = _data("case.triaged")
     data["location"]["amphoe_code"] = "8401"
-    assert _errors(data) == [FieldError("location.amphoe_code", "'8401' does not contain tambon 840503; expected 8405")]
+    assert _errors(data) == [FieldError("location.amphoe_code", "does not contain the tambon of location.tambon_code")]
 
 
-def test_ambiguous_address_names_every_candidate() -> None:
+def test_ambiguous_address_says_how_many_tambons_match_without_echoing_it() -> None:
     data = _data("case.reported")
     data["location"] = {"address_text": "12 หมู่ 4 ต.บ้านใต้"}
     assert _errors(data) == [
         FieldError(
             "location.address_text",
-            "'12 หมู่ 4 ต.บ้านใต้' is ambiguous: it matches 2 tambons: "
-            "710102 Ban Tai / Mueang Kanchanaburi / Kanchanaburi (ต.บ้านใต้ อ.เมืองกาญจนบุรี จ.กาญจนบุรี (710102)), "
-            "840502 Ban Tai / Ko Pha-ngan / Surat Thani (ต.บ้านใต้ อ.เกาะพะงัน จ.สุราษฎร์ธานี (840502)); "
-            "add the amphoe, province or postal code, or give tambon_code",
+            "is ambiguous: it matches 2 tambons; add the amphoe, province or postal code, or give tambon_code",
         )
     ]
 
@@ -97,10 +94,7 @@ def test_postal_code_alone_that_serves_two_tambons_is_ambiguous() -> None:
     assert _errors(data) == [
         FieldError(
             "location.postal_code",
-            "'84280' is ambiguous: it matches 2 tambons: "
-            "840501 Ko Pha-ngan / Ko Pha-ngan / Surat Thani (ต.เกาะพะงัน อ.เกาะพะงัน จ.สุราษฎร์ธานี (840501)), "
-            "840502 Ban Tai / Ko Pha-ngan / Surat Thani (ต.บ้านใต้ อ.เกาะพะงัน จ.สุราษฎร์ธานี (840502)); "
-            "add the amphoe, province or postal code, or give tambon_code",
+            "is ambiguous: it matches 2 tambons; add the amphoe, province or postal code, or give tambon_code",
         )
     ]
 
@@ -111,7 +105,7 @@ def test_unknown_address() -> None:
     assert _errors(data) == [
         FieldError(
             "location.address_text",
-            "'ต.ไม่มีจริง อ.ไหนก็ไม่รู้' matches no DOPA tambon; check the ตำบล/อำเภอ/จังหวัด names or give tambon_code",
+            "matches no DOPA tambon; check the ตำบล/อำเภอ/จังหวัด names or give tambon_code",
         )
     ]
 
@@ -127,7 +121,7 @@ def test_no_location_at_all() -> None:
 def test_birth_date_in_the_future() -> None:
     data = _data("case.reported")
     data["subject"]["birth_date"] = "2026-11-29"
-    assert _errors(data) == [FieldError("subject.birth_date", "2026-11-29 is in the future")]
+    assert _errors(data) == [FieldError("subject.birth_date", "is in the future")]
 
 
 def test_birth_date_today_in_thailand_is_not_in_the_future() -> None:
@@ -140,7 +134,7 @@ def test_occurred_at_in_the_future_beyond_clock_skew() -> None:
     data = _data("case.followup")
     data["occurred_at"] = "2026-11-28T19:06:00+07:00"
     assert _errors(data) == [
-        FieldError("occurred_at", "2026-11-28T19:06:00+07:00 is in the future (hub time 2026-11-28T12:00:00+00:00)")
+        FieldError("occurred_at", "is in the future (hub time 2026-11-28T12:00:00+00:00)")
     ]
 
 
@@ -154,11 +148,11 @@ def test_other_past_facts_cannot_be_in_the_future() -> None:
     data = _data("consent.recorded")
     data["consent"]["recorded_at"] = "2026-12-01T10:00:00+07:00"
     assert _errors(data) == [
-        FieldError("consent.recorded_at", "2026-12-01T10:00:00+07:00 is in the future (hub time 2026-11-28T12:00:00+00:00)")
+        FieldError("consent.recorded_at", "is in the future (hub time 2026-11-28T12:00:00+00:00)")
     ]
     data = _data("service.delivered")
     data["delivered_on"] = "2026-12-24"
-    assert _errors(data) == [FieldError("delivered_on", "2026-12-24 is in the future")]
+    assert _errors(data) == [FieldError("delivered_on", "is in the future")]
 
 
 def test_lawful_basis_is_required() -> None:
@@ -176,7 +170,7 @@ def test_unknown_lawful_basis() -> None:
         FieldError(
             "lawful_basis.basis",
             "must be one of 'vital_interest', 'public_task', 'legal_duty', 'consent', 'contract' or "
-            "'legitimate_interest'; got 'because'",
+            "'legitimate_interest'",
         )
     ]
 
@@ -205,7 +199,7 @@ def test_org_id_fields_must_be_organisation_ids() -> None:
     assert _errors(data) == [
         FieldError(
             "assigned_unit",
-            "'Koh Tao centre' is not an organisation id; expected e.g. tc-840503, pso-84, lao-6501, ngo-<slug>",
+            "is not an organisation id; expected e.g. tc-840503, pso-84, lao-6501, ngo-<slug>",
         )
     ]
 
@@ -296,22 +290,22 @@ def test_every_problem_is_reported_at_once() -> None:
     assert str(caught.value).startswith("invalid event: subject.citizen_id: check digit is wrong")
     assert caught.value.errors[0].as_dict() == {
         "field": "subject.citizen_id",
-        "message": "check digit is wrong: the 13th digit should be 8, got 1",
+        "message": "check digit is wrong: the 13th digit does not match the first 12 (mistyped?)",
     }
 
 
 def test_province_code_that_does_not_contain_the_tambon() -> None:
     data = _data("case.triaged")
     data["location"]["province_code"] = "83"
-    assert _errors(data) == [FieldError("location.province_code", "'83' does not contain tambon 840503; expected 84")]
+    assert _errors(data) == [FieldError("location.province_code", "does not contain the tambon of location.tambon_code")]
 
 
 @pytest.mark.parametrize(
     ("event_type", "field", "value", "message"),
     [
         ("case.plan_approved", "approved_at", "2026-11-28T19:30:00+07:00",
-         "2026-11-28T19:30:00+07:00 is in the future (hub time 2026-11-28T12:00:00+00:00)"),
-        ("case.followup", "followup_date", "2026-11-30", "2026-11-30 is in the future"),
+         "is in the future (hub time 2026-11-28T12:00:00+00:00)"),
+        ("case.followup", "followup_date", "2026-11-30", "is in the future"),
     ],
 )
 def test_approvals_and_follow_ups_cannot_be_in_the_future(event_type: str, field: str, value: str, message: str) -> None:
