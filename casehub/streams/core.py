@@ -1,4 +1,4 @@
-"""The core hop's logic for one record: dedupe → enrich → case state → route + project, as a list of outputs.
+"""The core hop's logic for one record: dedupe → enrich → authorize → case state → route + project, as outputs.
 
 Pure apart from the tables it is handed; table writes are staged and applied only when the record
 succeeds, so a record that ends in ``hub.dlq`` leaves no trace (a re-drive is processed afresh).
@@ -16,7 +16,7 @@ from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
-from casehub.streams import aggregates, audit, dedupe, enrich, expiry, project, route, state, timers
+from casehub.streams import aggregates, audit, authorize, dedupe, enrich, expiry, project, route, state, timers
 from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.validate import read_event
@@ -142,7 +142,7 @@ class CoreProcessor:
                 cell = aggregates.cell_key(event.location.tambon_code, event.issue_category, now)
                 outputs.append(Output(self.cells_topic, cell, b"1"))
         else:
-            event, before, case = self._follow_up(event, now=now, cases=cases)
+            event, before, case = self._follow_up(event, org, now=now, cases=cases)
             extra = []
         for canonical, canonical_source in ((event, source), *((e, dedupe.HUB_SOURCE) for e in extra)):
             outputs += self.publish(canonical, canonical_source, case, now=now)
@@ -169,15 +169,17 @@ class CoreProcessor:
         return event, case, state.advanced(case, event, now=now), [linked]
 
     def _follow_up(
-        self, event: CaseEvent, *, now: datetime, cases: StagedTable
+        self, event: CaseEvent, sender: str, *, now: datetime, cases: StagedTable
     ) -> tuple[CaseEvent, state.CaseState, state.CaseState]:
-        """The enriched follow-up and its case before and after it; a case the hub does not know is refused."""
+        """The enriched follow-up and its case before and after it; an unknown case or a sender without the right
+        to act on it (``authorize``) is refused."""
         case_id = event.case_id or ""
         raw = cases.get(case_id.encode())
         if raw is None:
             raise StageRejected(f"{event.type} {event.id}: no case {case_id} is known to the hub", stage="dedupe")
         case = state.CaseState.from_bytes(raw)
         event = self._enrich(event.model_copy(update={"subject_token": case.subject_token}), now=now, case=case)
+        authorize.authorize(event, sender=sender, case=case, registry=self.registry, now=now)
         return event, case, state.advanced(case, event, now=now)
 
     def _enrich(self, event: CaseEvent, *, now: datetime, case: state.CaseState | None) -> CaseEvent:

@@ -34,13 +34,16 @@ class CaseState:
     tambon_code: str | None
     subject_token: str | None = None
     risk_level: str | None = None
-    owner: str | None = None
+    owner: str | None = None  # the unit holding the case: triage's assigned unit, an assignment's or transfer's to_unit
     assigned: bool = False
     assign_by: str | None = None
     provincial_office: str | None = None
     disclosure_consents: tuple[str, ...] = field(default_factory=tuple)
     linked_reports: int = 0
     escalated_at: str | None = None
+    # fields added later keep defaults, so a state written before them still loads
+    assignee: str | None = None  # the unit the case was last assigned or transferred to
+    referred_to: tuple[str, ...] = field(default_factory=tuple)  # recipients of referrals not rejected or revoked
 
     @property
     def is_open(self) -> bool:
@@ -57,8 +60,11 @@ class CaseState:
     def from_bytes(cls, raw: bytes) -> CaseState:
         """Read a state written by :meth:`to_bytes`."""
         data: dict[str, Any] = json.loads(raw)
-        data["disclosure_consents"] = tuple(data.get("disclosure_consents", ()))
-        return cls(**data)
+        # a state written by a newer hub may carry fields this one does not know: ignore them (rolling upgrades)
+        known = {name: value for name, value in data.items() if name in _FIELD_NAMES}
+        for name in _TUPLE_FIELDS:
+            known[name] = tuple(known.get(name) or ())
+        return cls(**known)
 
     def assign_deadline(self) -> datetime | None:
         """The SLA deadline while the case waits for assignment, else None."""
@@ -68,6 +74,7 @@ class CaseState:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(CaseState))
+_TUPLE_FIELDS = ("disclosure_consents", "referred_to")
 
 
 def opened(event: CaseEvent, *, case_id: str, now: datetime) -> CaseState:
@@ -106,6 +113,15 @@ def _consented_recipient(event: CaseEvent) -> str | None:
     return None
 
 
+def _moved(state: CaseState, event: CaseEvent) -> dict[str, Any]:
+    """Where an accepted transfer puts the case: its (enriched) location, the one event that may move a case."""
+    tambon = event.location.tambon_code
+    if not tambon or tambon == state.tambon_code:
+        return {}
+    office = event.enrichment.provincial_office if event.enrichment else None
+    return {"tambon_code": tambon, "provincial_office": office}
+
+
 def advanced(state: CaseState, event: CaseEvent, *, now: datetime) -> CaseState:
     """The state after ``event`` (an event of this case that passed dedupe)."""
     changes: dict[str, Any] = {
@@ -123,7 +139,17 @@ def advanced(state: CaseState, event: CaseEvent, *, now: datetime) -> CaseState:
         changes["assign_by"] = _ts(getattr(event, "assign_by", None)) or state.assign_by
     elif kind in ("case.assigned", "case.transferred"):
         changes["owner"] = getattr(event, "to_unit", state.owner)
+        changes["assignee"] = getattr(event, "to_unit", state.assignee)
         changes["assigned"] = True
+        if kind == "case.transferred":
+            changes.update(_moved(state, event))
+    elif kind == "referral.requested":
+        recipient = str(getattr(event, "recipient"))  # noqa: B009 - referral.requested always has one
+        if recipient not in state.referred_to:
+            changes["referred_to"] = (*state.referred_to, recipient)
+    elif kind in ("referral.rejected", "referral.revoked"):
+        ended = getattr(event, "recipient", None)
+        changes["referred_to"] = tuple(r for r in state.referred_to if r != ended)
     elif kind == "case.closed":
         changes["status"] = "closed"
     elif kind == "case.reopened":
