@@ -99,6 +99,12 @@ def tambons_of_province(province_code: str) -> tuple[Place, ...]:
     return tuple(places)
 
 
+@lru_cache(maxsize=1024)
+def tambons_in_amphoe(amphoe_code: str) -> int:
+    """How many tambons amphoe ``amphoe_code`` (4-digit DOPA code) has; 0 for an unknown amphoe."""
+    return len(geothai.subdistricts(amphoe_code)) if re.fullmatch(r"\d{4}", amphoe_code or "") else 0
+
+
 @lru_cache(maxsize=1)
 def province_codes() -> tuple[str, ...]:
     """The 77 DOPA province codes."""

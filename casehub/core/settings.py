@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # partners and personal data
     registry_path: Path | None = Field(default=None, description="Partner registry YAML; unset = the packaged default")
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
+    pseudonym_key_version: int = Field(
+        default=1, ge=1, description="Version of CASEHUB_PSEUDONYM_KEY: part of every per-recipient pseudonym; raise it "
+        "when the key is rotated",
+    )
 
     # stream worker
     worker_id: str = "casehub"

@@ -61,13 +61,14 @@ def show(event_type: str) -> None:
 @click.argument("event_type", type=_TYPE)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def markings(event_type: str, as_json: bool) -> None:
-    """The personal-data markings of EVENT_TYPE's fields (pii, generalise, sensitivity, format)."""
+    """The markings of EVENT_TYPE's fields: pii, sensitivity, format, and disclose (level → rule)."""
     for marking in field_markings(event_type):
         if as_json:
             click.echo(json.dumps(asdict(marking)))
         else:
-            flags = [f"{k}={v}" for k, v in asdict(marking).items() if k != "path" and v]
-            click.echo(f"{marking.path:<32} {' '.join(flags)}")
+            flags = [f"{k}={v}" for k, v in asdict(marking).items() if k not in ("path", "disclose") and v]
+            sent = ", ".join(f"{level}: {rule}" for level, rule in marking.disclose) or "sent to nobody"
+            click.echo(f"{marking.path:<32} [{sent}] {' '.join(flags)}".rstrip())
 
 
 def _problems(path: Path) -> list[FieldError]:

@@ -12,15 +12,16 @@ from typing import Any
 from casehub.schemas.loader import AVSC_DIR, ENVELOPE, EVENT_TYPES, raw_schema, read_avsc, schema_version, shared_types
 
 GENERATED = Path(__file__).parent / "_generated.py"
-MARKING_KEYS = ("pii", "generalise", "sensitivity", "format")
+MARKING_KEYS = ("pii", "sensitivity", "format", "disclose")
 _INT32 = (-(2**31), 2**31 - 1)
 _SCALARS = {"string": "str", "boolean": "bool", "int": "int", "long": "int", "double": "float", "float": "float"}
 _LOGICAL = {"timestamp-millis": "AwareDatetime", "date": "date"}
 
 
 def json_schema_key(marking: str) -> str:
-    """The JSON Schema keyword a marking becomes; ``format`` is a standard keyword, so ours is namespaced."""
-    return "x-casehub-format" if marking == "format" else marking
+    """The JSON Schema keyword a marking becomes; ``format`` is a standard keyword and ``disclose`` is the hub's
+    policy rather than a fact about the value, so both are namespaced."""
+    return f"x-casehub-{marking}" if marking in ("format", "disclose") else marking
 
 
 def class_name(full_name: str) -> str:

@@ -181,10 +181,18 @@ def writer_schema(event_type: str, version: int) -> dict[str, Any]:
     return parsed
 
 
+ANNOTATIONS: tuple[str, ...] = ("doc", "pii", "generalise", "sensitivity", "disclose")
+"""Attributes Avro ignores that say nothing about the wire: docs and the hub's disclosure markings."""
+
+
 def without_docs(node: Any) -> Any:
-    """A schema with every ``doc`` removed: documentation can improve without a new version."""
+    """A schema without its docs and disclosure markings: both can change without a new version (the wire is the same).
+
+    ``format`` stays: it is what validation accepts, so changing it changes the contract.
+    """
     if isinstance(node, dict):
-        return {key: without_docs(value) for key, value in node.items() if key != "doc"}
+        schema_node = "type" in node
+        return {key: without_docs(value) for key, value in node.items() if not (schema_node and key in ANNOTATIONS)}
     if isinstance(node, list):
         return [without_docs(item) for item in node]
     return node

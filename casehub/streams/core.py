@@ -19,11 +19,12 @@ from casehub.schemas.models import CaseEvent
 from casehub.streams import aggregates, audit, authorize, dedupe, enrich, expiry, project, route, state, timers
 from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
+from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.validate import read_event
 
 log = get_logger(__name__)
 Headers = list[tuple[str, bytes]]
-DISCLOSURE_HEADER = "ce_casehubdisclosure"
+DISCLOSURE_HEADER = project.DISCLOSURE_HEADER
 _MISSING = object()
 
 
@@ -88,10 +89,12 @@ class CoreProcessor:
         sla_high: timedelta,
         sla_standard: timedelta,
         cells_topic: str,
+        pseudonyms: Pseudonyms | None = None,
     ) -> None:
         self.registry = registry
         self.cells_topic = cells_topic
         self.pseudonym_key = pseudonym_key
+        self.pseudonyms = pseudonyms or Pseudonyms(pseudonym_key)
         self.retention = retention
         self.window = window
         self.sla_high = sla_high
@@ -108,6 +111,7 @@ class CoreProcessor:
             sla_high=timedelta(seconds=settings.sla_high_risk_seconds),
             sla_standard=timedelta(seconds=settings.sla_standard_seconds),
             cells_topic=cells_topic,
+            pseudonyms=Pseudonyms.from_settings(settings),
         )
 
     def shard_for(self, event: CaseEvent) -> str:
@@ -192,23 +196,15 @@ class CoreProcessor:
         record = encode_binary(event, source=source)
         outputs = [Output(topics.CASES_EVENTS, record.key, record.value, record.headers)]
         deliveries, withheld = route.route(event, registry=self.registry, state=case)
-        key = (event.case_id or "").encode()
-        # recipients at the same level who may see the same sensitive kinds get the same bytes: project once
-        projected: dict[tuple[str, frozenset[str]], tuple[Any, tuple[str, ...]]] = {}
         for delivery in deliveries:
-            level = (delivery.disclosure, delivery.may_see & frozenset(event.sensitivity))
-            if level not in projected:
-                if delivery.disclosure == "pseudonymised":
-                    projection = project.project_pseudonymised(event)
-                else:
-                    projection = project.project_full(event, may_see=set(delivery.may_see))
-                same = projection.event is event
-                projected[level] = (record if same else encode_binary(projection.event, source=source), projection.withheld)
-            wire, withheld_fields = projected[level]
+            # each recipient's copy is its own: its pseudonyms are keyed to it alone
+            projection = project.project(event, source=source, recipient=delivery.partner.id, level=delivery.disclosure,
+                                         may_see=delivery.may_see, pseudonyms=self.pseudonyms)
+            wire = project.outbound_record(projection, delivery.disclosure)
             topic = topics.outbound(delivery.partner.id)
-            headers = [*wire.headers, (DISCLOSURE_HEADER, delivery.disclosure.encode())]
-            outputs.append(Output(topic, key, wire.value, headers))
-            outputs.append(self._audit(event, source, delivery.partner.id, delivery.disclosure, topic, withheld_fields, now))
+            outputs.append(Output(topic, wire.key, wire.value, wire.headers))
+            outputs.append(self._audit(event, source, delivery.partner.id, delivery.disclosure, topic,
+                                       projection.withheld, now))
         for refused in withheld:
             outputs.append(
                 self._audit(event, source, refused.partner.id, refused.partner.disclosure.value, None, (), now, refused.reason)

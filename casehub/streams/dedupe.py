@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from casehub.schemas.models import CaseEvent, CaseLinked
-from casehub.streams.keys import new_case_id, shard_of_case, shard_of_text, shard_of_token, subject_token
+from casehub.streams.keys import (
+    new_case_id,
+    other_id_token,
+    shard_of_case,
+    shard_of_text,
+    shard_of_token,
+    subject_token,
+)
 from casehub.streams.state import CaseState
 
 Table = MutableMapping[bytes, bytes]
@@ -61,7 +68,7 @@ def token_of(event: CaseEvent, pseudonym_key: bytes) -> str | None:
     if subject.citizen_id:
         return subject_token(pseudonym_key, subject.citizen_id)
     if subject.other_id:
-        return subject_token(pseudonym_key, f"other:{subject.other_id.strip().upper()}")
+        return other_id_token(pseudonym_key, subject.other_id)
     return None
 
 

@@ -20,6 +20,16 @@ def subject_token(key: bytes, citizen_id: str) -> str:
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def other_id_token(key: bytes, other_id: str) -> str:
+    """The pseudonym of a person known by another document (passport, pink card): the id keeps its letters and its
+    type, so ``MM1234567``, ``TH1234567`` and ``1234567`` stay three people, and no other id meets a citizen id.
+
+    Only case, spaces and separators are formatting (``mm 123-4567`` is ``MM1234567``).
+    """
+    normalised = "other_id:" + re.sub(r"[\s\-./]", "", other_id).upper()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def shard_of_token(token: str) -> str:
     """The shard of a subject token: two hex digits."""
     return token[:2].upper()

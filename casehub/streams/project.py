@@ -1,142 +1,250 @@
-"""Project stage: the copy of an event a recipient may see, driven by the personal-data markings in the .avsc files.
+"""Project stage: the copy of an event one recipient may see, built by allowlist from the .avsc disclosure markings.
 
-- ``full``: everything, except fields marked sensitive (PDPA s26), which only the case owner and partners
-  granted that kind of data (hospitals, police) receive.
-- ``pseudonymised``: the keyed subject token instead of identifiers; direct identifiers, free text and
-  sensitive fields removed; quasi identifiers generalised as marked (birth date → 1 January of the birth
-  year, tambon → amphoe, dropped, or kept).
-- ``aggregate``: nothing per event (counts only, see ``aggregates``).
+Every field names the levels it is sent at and how (``disclose``, see casehub/schemas/README.md); the projection
+starts from nothing and copies only what the recipient's level is allowed, so a field nobody marked is sent to
+nobody. On top of the level, PDPA s26: on an event tagged sensitive (by its ``sensitivity`` tags or by what its
+issue category or target group imply) every free-text field and every tagged field goes only to a recipient
+granted every tag involved — the case owner and the addressee, health and police partners as the registry says.
+
+The pipeline, replay and the gateway's case view all project through this module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from functools import cache
-from typing import Any, get_args
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
 
-from pydantic import BaseModel
-
-from casehub.schemas.markings import FieldMarking, field_markings
+from casehub.core import geography
+from casehub.core.errors import ContractError
+from casehub.schemas.codec import WireRecord, encode_binary
+from casehub.schemas.markings import FieldPlan, field_plan, implied_sensitivity
 from casehub.schemas.models import CaseEvent, model_for
+from casehub.streams.pseudonyms import Pseudonyms
 
 REDACTED = "[withheld]"
 """What a required text field holds when the recipient may not see it (Avro cannot make it null)."""
+HUB_SOURCE = "/hub"
+"""The CloudEvents source of a pseudonymised record whose sender's id would name a tambon."""
+DISCLOSURE_HEADER = "ce_casehubdisclosure"
+FULL, PSEUDONYMISED = "full", "pseudonymised"
+THAI_TIME = timezone(timedelta(hours=7), "ICT")
+_SMALL_AMPHOE = 2
+"""An amphoe with this many tambons or fewer is as telling as a tambon: only its province is sent."""
+_UNCHANGED = ("as_is", "keyed:subject", "keyed:case", "keyed:event", "keyed:referral")
 
 
 @dataclass(frozen=True, slots=True)
 class Projection:
-    """A projected event and the paths the recipient did not receive (for the audit record)."""
+    """A projected event, the source and key it is delivered under, and the paths not received as they are."""
 
     event: CaseEvent
+    source: str
+    key: bytes
     withheld: tuple[str, ...]
 
 
-def _containers(data: Any, parts: list[str]) -> list[tuple[dict[str, Any], str]]:
-    """The (parent dict, field name) pairs a dotted path with ``[]`` items reaches in ``data``."""
-    head, rest = parts[0], parts[1:]
-    is_array = head.endswith("[]")
-    name = head[:-2] if is_array else head
-    if not isinstance(data, dict) or data.get(name) is None:
+def sensitivity_of(event: CaseEvent) -> frozenset[str]:
+    """The PDPA s26 kinds an event holds: its own tags and those its issue category and target group imply."""
+    return frozenset(event.sensitivity) | implied_sensitivity(event.issue_category, event.target_group)
+
+
+def names_a_tambon(org: str) -> bool:
+    """Whether an org id points at a tambon: a tambon centre, a sub-provincial LAO, or any 6-digit code in it."""
+    if org.startswith("tc-") or (org.startswith("lao-") and not org.startswith("lao-pao-")):
+        return True
+    digits = "".join(c if c.isdigit() else " " for c in org).split()
+    return any(len(run) >= 6 for run in digits)
+
+
+def shown_org(org: str, recipient: str) -> bool:
+    """Whether a pseudonymised recipient may receive ``org``: it names no tambon, or it is the recipient itself."""
+    return org == recipient or not names_a_tambon(org)
+
+
+def shown_source(source: str, recipient: str) -> str:
+    """The CloudEvents source a pseudonymised recipient receives: the sender's, or the hub's if that names a tambon."""
+    org = source.removeprefix("/partners/")
+    return source if org == source or shown_org(org, recipient) else HUB_SOURCE
+
+
+def day_of(value: datetime | str) -> datetime | str:
+    """The Thai calendar day a moment falls on, written as 00:00 UTC of that date (so it reads as the same date
+    everywhere), in the type it came in (a datetime or ISO text)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    day = datetime.combine(moment.astimezone(THAI_TIME).date(), time(0), UTC)
+    return day.isoformat(timespec="milliseconds") if isinstance(value, str) else day
+
+
+@dataclass
+class _Walk:
+    """One recipient's view of one event while its fields are walked."""
+
+    level: str
+    recipient: str
+    pseudonyms: Pseudonyms
+    source: str
+    sensitive: frozenset[str]
+    may_see: frozenset[str]
+    amphoe_shown: bool
+    withheld: list[str]
+
+    def withholds_sensitive(self, plan: FieldPlan) -> bool:
+        """PDPA s26: a tagged field needs its tag; on a sensitive event, free text needs every tag of the event."""
+        marking = plan.marking
+        if marking.sensitivity and marking.sensitivity not in self.may_see:
+            return True
+        return marking.pii == "free_text" and bool(self.sensitive) and not self.sensitive <= self.may_see
+
+
+def _placeholder(plan: FieldPlan) -> Any:
+    """What a field not sent holds: its default, else ``[withheld]`` (text) or ``[]`` (an array)."""
+    if not plan.required:
+        return list(plan.default) if isinstance(plan.default, list) else plan.default
+    if plan.kind == "string":
+        return REDACTED
+    if plan.kind == "array":
         return []
-    if not rest:
-        return [(data, name)]
-    children = data[name] if is_array else [data[name]]
-    found: list[tuple[dict[str, Any], str]] = []
-    for child in children:
-        found += _containers(child, rest)
+    raise ContractError(f"{plan.marking.path} is required but not marked for every level that receives its record",
+                        hint="mark it in the .avsc (tests/schemas/test_markings.py names such fields)")
+
+
+def _pseudonym(rule: str, plan: FieldPlan, value: str, record: dict[str, Any], walk: _Walk) -> str:
+    space = rule.removeprefix("keyed:")
+    if space == "subject":
+        return walk.pseudonyms.subject_token(walk.recipient, value)
+    if space == "case":
+        return walk.pseudonyms.case_reference(walk.recipient, value)
+    if space == "event":
+        # an event is (source, id); a case.linked names the report it joined by linked_source + linked_event_id
+        origin = record.get("linked_source") if plan.name == "linked_event_id" else walk.source
+        return walk.pseudonyms.pseudonym(walk.recipient, "event", f"{origin}\x1f{value}")
+    return walk.pseudonyms.pseudonym(walk.recipient, space, value)
+
+
+def _generalised(rule: str, plan: FieldPlan, value: Any, walk: _Walk) -> Any:
+    if rule == "year" and isinstance(value, date):
+        return date(value.year, 1, 1)
+    if rule == "day" and isinstance(value, datetime | str):
+        return day_of(value)
+    if rule == "amphoe":
+        return value if walk.amphoe_shown else None
+    if rule == "org":
+        if isinstance(value, list):
+            return [org for org in value if shown_org(org, walk.recipient)]
+        return value if shown_org(value, walk.recipient) else _placeholder(plan)
+    if rule == "source":
+        return value if shown_source(value, walk.recipient) == value else _placeholder(plan)
+    raise ContractError(f"{plan.marking.path}: disclosure rule {rule!r} does not apply to its value")
+
+
+def _value(rule: str, plan: FieldPlan, value: Any, record: dict[str, Any], walk: _Walk) -> Any:
+    if rule == "as_is":
+        return value
+    if rule.startswith("keyed:"):
+        return _pseudonym(rule, plan, value, record, walk)
+    shown = _generalised(rule, plan, value, walk)
+    if shown != value:
+        walk.withheld.append(plan.marking.path)
+    return shown
+
+
+def _record(plans: tuple[FieldPlan, ...], record: dict[str, Any], walk: _Walk) -> dict[str, Any]:
+    """The fields of ``record`` the recipient receives; a field of ``plans`` absent from ``record`` stays absent."""
+    out: dict[str, Any] = {}
+    for plan in plans:
+        if plan.name not in record:
+            continue
+        value = record[plan.name]
+        rule = plan.marking.rule(walk.level)
+        if rule is None or walk.withholds_sensitive(plan):
+            out[plan.name] = _placeholder(plan)
+            if value not in (None, [], REDACTED):
+                walk.withheld.append(plan.marking.path)
+        elif value is None:
+            out[plan.name] = None
+        elif plan.kind == "record":
+            out[plan.name] = _record(plan.children, value, walk)
+        elif plan.kind == "array" and plan.children:
+            out[plan.name] = [_record(plan.children, item, walk) for item in value]
+        else:
+            out[plan.name] = _value(rule, plan, value, record, walk)
+    return out
+
+
+def _walk_for(event_like: dict[str, Any], *, level: str, recipient: str, pseudonyms: Pseudonyms, source: str,
+              sensitive: frozenset[str], may_see: frozenset[str]) -> _Walk:
+    if level not in (FULL, PSEUDONYMISED):
+        raise ContractError(f"the {level!r} disclosure level receives no events", hint="aggregate partners get counts")
+    amphoe = (event_like.get("location") or {}).get("amphoe_code")
+    shown = bool(amphoe) and geography.tambons_in_amphoe(amphoe) > _SMALL_AMPHOE
+    return _Walk(level, recipient, pseudonyms, source, sensitive, may_see, shown, [])
+
+
+def project(event: CaseEvent, *, source: str, recipient: str, level: str, may_see: frozenset[str],
+            pseudonyms: Pseudonyms) -> Projection:
+    """The copy of ``event`` (from ``source``) that ``recipient`` receives at ``level``, granted s26 kinds ``may_see``."""
+    original = event.to_avro()
+    walk = _walk_for(original, level=level, recipient=recipient, pseudonyms=pseudonyms, source=source,
+                     sensitive=sensitivity_of(event), may_see=may_see)
+    data = _record(field_plan(event.type), original, walk)
+    # the tags themselves are s26 data: a recipient is told only of the kinds it may see
+    data["sensitivity"] = [tag for tag in data.get("sensitivity", []) if tag in may_see]
+    projected = model_for(event.type).model_validate(data)
+    if level == PSEUDONYMISED:
+        delivered_source = shown_source(source, recipient)
+        key = (projected.case_id or "").encode()
+    else:
+        delivered_source, key = source, (event.case_id or "").encode()
+    return Projection(projected, delivered_source, key, tuple(dict.fromkeys(walk.withheld)))
+
+
+def outbound_record(projection: Projection, level: str) -> WireRecord:
+    """The ``partner.<org>.outbound`` record of a projection: binary CloudEvent, keyed per case, level in a header."""
+    wire = encode_binary(projection.event, source=projection.source)
+    return WireRecord(projection.key, wire.value, [*wire.headers, (DISCLOSURE_HEADER, level.encode())])
+
+
+# the gateway's case view, field by field: the event field whose marking it takes (view metadata is sent as is)
+_VIEW_MARKINGS: dict[str, tuple[str, str]] = {
+    "case_id": ("case.reported", "case_id"), "subject_token": ("case.reported", "subject_token"),
+    "issue_category": ("case.reported", "issue_category"), "target_group": ("case.reported", "target_group"),
+    "location": ("case.reported", "location"), "risk_level": ("case.reported", "risk_level"),
+    "opened_at": ("case.reported", "occurred_at"), "updated_at": ("case.reported", "occurred_at"),
+    "escalated_at": ("case.reported", "occurred_at"), "assign_by": ("case.reported", "enrichment.assign_by"),
+    "provincial_office": ("case.reported", "enrichment.provincial_office"), "owner": ("case.assigned", "to_unit"),
+    "disclosure_consents": ("consent.recorded", "recipient"),
+}
+
+
+def _plan_at(event_type: str, path: str) -> FieldPlan:
+    plans, found = field_plan(event_type), None
+    for part in path.split("."):
+        found = next(p for p in plans if p.name == part)
+        plans = found.children
+    assert found is not None
     return found
 
 
-def _blank(model_field_default: Any, value: Any) -> Any:
-    if isinstance(value, list):
-        return []
-    if isinstance(value, str):
-        return REDACTED
-    return model_field_default
-
-
-def _remove(data: dict[str, Any], event_type: str, marking: FieldMarking, withheld: list[str]) -> None:
-    for parent, name in _containers(data, marking.path.split(".")):
-        value = parent[name]
-        if value is None or value == []:
+def project_case_view(view: dict[str, Any], *, recipient: str, level: str, pseudonyms: Pseudonyms
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """A case's state as the gateway shows it, projected like the events it came from: each field takes the
+    marking of the event field it is made of (``_VIEW_MARKINGS``); returns the view and the withheld paths."""
+    walk = _walk_for(view, level=level, recipient=recipient, pseudonyms=pseudonyms, source=HUB_SOURCE,
+                     sensitive=frozenset(), may_see=frozenset())
+    out = dict(view)
+    for name, (event_type, path) in _VIEW_MARKINGS.items():
+        if name not in view:
             continue
-        # optional fields become null; a required text field (e.g. a transfer's reason) becomes REDACTED
-        parent[name] = None if _is_optional(event_type, marking.path) else _blank(None, value)
-        withheld.append(marking.path)
-
-
-def _generalise(data: dict[str, Any], marking: FieldMarking, withheld: list[str]) -> None:
-    for parent, name in _containers(data, marking.path.split(".")):
-        value = parent[name]
-        if value is None or marking.generalise == "keep":
-            continue
-        if marking.generalise == "birth_year" and isinstance(value, date):
-            parent[name] = date(value.year, 1, 1)
-        else:  # "amphoe" (the amphoe code and names stay in the location) and "drop"
-            parent[name] = [] if isinstance(value, list) else None
-        withheld.append(marking.path)
-
-
-def _rebuild(event: CaseEvent, data: dict[str, Any]) -> CaseEvent:
-    return model_for(event.type).model_validate(data)
-
-
-def project_full(event: CaseEvent, *, may_see: set[str]) -> Projection:
-    """Everything, but each sensitive field only if its tag is in ``may_see``."""
-    data = event.to_avro()
-    withheld: list[str] = []
-    for marking in field_markings(event.type):
-        if marking.sensitivity and marking.sensitivity not in may_see:
-            _remove(data, event.type, marking, withheld)
-    if withheld:
-        kept = {m.sensitivity for m in field_markings(event.type) if m.sensitivity and m.path not in withheld}
-        data["sensitivity"] = [tag for tag in data.get("sensitivity", []) if tag in kept or tag in may_see]
-        return Projection(_rebuild(event, data), tuple(withheld))
-    return Projection(event, ())
-
-
-def pseudonymise_fields(data: dict[str, Any], event_type: str) -> list[str]:
-    """Apply the pseudonymised rules in place to event-shaped ``data`` (an event's Avro dict, or the gateway's
-    case view shaped like its envelope); returns the withheld paths."""
-    withheld: list[str] = []
-    for marking in field_markings(event_type):
-        if marking.sensitivity or marking.pii in ("direct", "free_text"):
-            _remove(data, event_type, marking, withheld)
-        elif marking.pii == "quasi":
-            _generalise(data, marking, withheld)
-    return withheld
-
-
-def project_pseudonymised(event: CaseEvent) -> Projection:
-    """The keyed token and generalised quasi identifiers; no identifiers, free text or sensitive data."""
-    data = event.to_avro()
-    withheld = pseudonymise_fields(data, event.type)
-    data["sensitivity"] = []
-    if data["lawful_basis"].get("sensitive_basis") is not None:
-        data["lawful_basis"]["sensitive_basis"] = None
-    return Projection(_rebuild(event, data), tuple(withheld))
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for inner in get_args(annotation):
-        found = _model_of(inner)
-        if found is not None:
-            return found
-    return None
-
-
-@cache
-def _is_optional(event_type: str, path: str) -> bool:
-    """Whether the field at ``path`` may be null (a required one is blanked instead)."""
-    model: type[BaseModel] | None = model_for(event_type)
-    parts = path.replace("[]", "").split(".")
-    for part in parts[:-1]:
-        if model is None or part not in model.model_fields:
-            return True
-        model = _model_of(model.model_fields[part].annotation)
-    if model is None or parts[-1] not in model.model_fields:
-        return True
-    return not model.model_fields[parts[-1]].is_required()
+        plan = _plan_at(event_type, path)
+        renamed = FieldPlan(name, replace(plan.marking, path=name), plan.kind, required=False, default=None,
+                            children=plan.children)
+        items = view[name]
+        if isinstance(items, list):  # a list of org ids, each marked like the one field it comes from
+            kept = [_record((renamed,), {name: item}, walk)[name] for item in items]
+            out[name] = [item for item in kept if item is not None]
+        else:
+            out[name] = _record((renamed,), {name: items}, walk)[name]
+    return out, list(dict.fromkeys(walk.withheld))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from casehub.registry import Disclosure, Partner
+from casehub.schemas.markings import implied_sensitivity
 from casehub.schemas.models import CaseEvent
 from casehub.streams.state import CaseState
 
@@ -59,10 +60,37 @@ def consent_on_record(event: CaseEvent, partner_id: str, state: CaseState | None
 
 
 def _needs_consent(event: CaseEvent, partner: Partner) -> bool:
-    return (
-        partner.id.startswith(CONSENT_GATED_PREFIXES)
-        and partner.disclosure is Disclosure.FULL
-        and (event.type in _DISCLOSING or addressee(event) == partner.id)
+    return _consent_gated(partner) and (event.type in _DISCLOSING or addressee(event) == partner.id)
+
+
+def subscribers(registry: Any, event_type: str, issue_category: str | None, tambon: str | None) -> list[Partner]:
+    """The partners an event reaches by subscription: a rule selects its type and category, the jurisdiction its tambon."""
+    found: list[Partner] = registry.recipients(event_type, issue_category, tambon)
+    return found
+
+
+def _consent_gated(partner: Partner) -> bool:
+    return partner.id.startswith(CONSENT_GATED_PREFIXES) and partner.disclosure is Disclosure.FULL
+
+
+def receives_case(partner: Partner, case: CaseState, *, registry: Any) -> bool:
+    """Whether the pipeline delivers events of ``case`` to ``partner`` (what a read of the case's state may show).
+
+    By subscription and jurisdiction, as :func:`route` selects them, for the case's report or its latest event;
+    or because the case was handed to it: its owner, its assignee, a partner with disclosure consent on
+    record, or a referral's recipient (behind the consent gate like the referral itself). Never an
+    aggregate-level partner.
+    """
+    if partner.disclosure is Disclosure.AGGREGATE:
+        return False
+    if partner.id in (case.owner, case.assignee) or partner.id in case.disclosure_consents:
+        return True
+    if partner.id in case.referred_to and not _consent_gated(partner):
+        return True
+    return any(
+        partner.id == selected.id
+        for event_type in dict.fromkeys(("case.reported", case.last_event_type))
+        for selected in subscribers(registry, event_type, case.issue_category, case.tambon_code)
     )
 
 
@@ -73,7 +101,7 @@ def route(event: CaseEvent, *, registry: Any, state: CaseState | None) -> tuple[
     tambon, plus the partner the event is addressed to. Aggregate-level partners get counts, not events.
     """
     tambon = event.location.tambon_code
-    partners: dict[str, Partner] = {p.id: p for p in registry.recipients(event.type, event.issue_category, tambon)}
+    partners: dict[str, Partner] = {p.id: p for p in subscribers(registry, event.type, event.issue_category, tambon)}
     named = addressee(event)
     if named and named in registry and named not in partners:
         partners[named] = registry.get(named)
@@ -89,8 +117,9 @@ def route(event: CaseEvent, *, registry: Any, state: CaseState | None) -> tuple[
         # health and police partners: the registry grants which sensitive kinds they receive
         may_see = set(partner.sensitive_access)
         if partner.disclosure is Disclosure.FULL and partner.id in (owner, named):
-            # the case owner (and the unit a case is handed to) works the case and sees all of it
-            may_see |= set(event.sensitivity)
+            # the case owner (and the unit a case is handed to) works the case and sees all of it, including the
+            # kinds its issue category and target group imply
+            may_see |= set(event.sensitivity) | implied_sensitivity(event.issue_category, event.target_group)
         deliveries.append(Delivery(partner, partner.disclosure.value, frozenset(may_see)))
     return deliveries, withheld
 

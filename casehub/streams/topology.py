@@ -163,7 +163,8 @@ class Pipeline:
         """Send the record, unchanged, to ``hub.dlq`` with its ``hub.error.*`` headers."""
         headers = dead_letter_headers(origin, stage=error.stage, reason=error.message, exception=error.exception)
         self.metrics.dead_letter(error.stage, error.exception)
-        await self.send([(topics.HUB_DLQ, origin.key, origin.value, headers)])
+        # with what the refusal itself produces (an authorization refusal's hub.audit record), in one transaction
+        await self.send([(topics.HUB_DLQ, origin.key, origin.value, headers), *error.records])
         log.warning(  # reasons name the field and the rule, never the value (no personal data in logs)
             "dead letter", stage=error.stage, reason=error.message[:300], exception=error.exception,
             topic=origin.topic, partition=origin.partition, offset=origin.offset,

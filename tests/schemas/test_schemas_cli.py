@@ -27,8 +27,10 @@ def test_list_json_gives_every_type_with_its_schema_id() -> None:
 def test_markings_json() -> None:
     result = CliRunner().invoke(schemas, ["markings", "case.reported", "--json"])
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert {"path": "subject.citizen_id", "pii": "direct", "generalise": None, "sensitivity": None,
-            "format": "th_citizen_id"} in rows
+    assert {"path": "subject.citizen_id", "pii": "direct", "sensitivity": None, "format": "th_citizen_id",
+            "disclose": [["full", "as_is"]]} in rows
+    assert {"path": "subject.birth_date", "pii": "quasi", "sensitivity": None, "format": None,
+            "disclose": [["full", "as_is"], ["pseudonymised", "year"]]} in rows
 
 
 def test_check_passes_on_the_committed_contract() -> None:

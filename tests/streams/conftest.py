@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,9 @@ class Hub:
         return sorted(self.registry.partners)
 
 
-def write_registry(path: Path, slug: str) -> tuple[Path, str, str]:
-    """A registry for tambon 840502: its centre and province, a neighbour and another province, one LAO, one NGO."""
+def write_registry(path: Path, slug: str, extra: Iterable[dict[str, Any]] = ()) -> tuple[Path, str, str]:
+    """A registry for tambon 840502: its centre and province, a neighbour and another province, one LAO, one NGO
+    (and the ``extra`` partners a test module needs)."""
     lao, ngo = f"lao-{slug}", f"ngo-{slug}"
     children = ["children_youth"]
     partners = [
@@ -46,15 +48,17 @@ def write_registry(path: Path, slug: str) -> tuple[Path, str, str]:
         partner(f"tc-{NEIGHBOUR_TAMBON}", "tambon_centre", {"tambons": [NEIGHBOUR_TAMBON]}, "full", ["*"]),
         partner(lao, "lao", {"tambons": [TAMBON]}, "full", ["case.reported", "case.linked"], children),
         partner(ngo, "ngo", {"provinces": ["84"]}, "pseudonymised", ["case.reported", "case.linked"], children),
+        *extra,
     ]
     path.write_text(registry_yaml(partners))
     return path, lao, ngo
 
 
-def start_hub(settings: Settings, workdir: Path, env_extra: dict[str, str] | None = None) -> Hub:
+def start_hub(settings: Settings, workdir: Path, env_extra: dict[str, str] | None = None,
+              extra_partners: Iterable[dict[str, Any]] = ()) -> Hub:
     slug = "t" + uuid.uuid4().hex[:8]
     workdir.mkdir(parents=True, exist_ok=True)
-    path, lao, ngo = write_registry(workdir / "partners.yaml", slug)
+    path, lao, ngo = write_registry(workdir / "partners.yaml", slug, extra_partners)
     registry = parse_registry(path.read_text(), source=str(path))
     apply_topics(settings, registry)
     worker = Worker(settings, workdir, path, env_extra=env_extra or {})

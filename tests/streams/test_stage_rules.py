@@ -15,6 +15,7 @@ from casehub.streams.core import CoreProcessor, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, read_error
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import CASE_ID, new_case_id, shard_of_case, subject_token
+from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.validate import accept
 from tests.streams.conftest import write_registry
 from tests.streams.harness import TAMBON, citizen_id, follow_up, report
@@ -121,7 +122,7 @@ def test_after_72_hours_or_once_closed_a_report_opens_a_new_case(registry) -> No
     assert len(keys[0] | keys[1]) == 2
     (case_id,) = keys[0]
     closing = follow_up("case.closed", case_id=case_id.decode(), closure_reason="needs_met", approved_by="pso-84")
-    run(core, origin_of_event(closing), store, NOW + timedelta(hours=75))
+    run(core, origin_of_event(closing, "pso-84"), store, NOW + timedelta(hours=75))  # the province's office closes
     reopened = run(core, origin_of_event(report(cid=cid)), store, NOW + timedelta(hours=76))
     assert {o.key for o in reopened if o.topic == topics.CASES_EVENTS} != {case_id}
 
@@ -173,29 +174,35 @@ def test_address_text_resolves_to_one_tambon() -> None:
 
 # --- project ---
 
+def _projected(event, level: str, may_see: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
+    return project.project(event, source="/partners/lao-unit", recipient="ngo-unit", level=level, may_see=may_see,
+                           pseudonyms=Pseudonyms(KEY))
+
+
 def test_pseudonymised_projection_keeps_no_identifier_or_free_text() -> None:
     event = report(birth=date(2014, 6, 3), summary="free text", reporter_phone="0812345678")
-    event = event.model_copy(update={"subject_token": "tok"})
-    projected = project.project_pseudonymised(event).event
+    event = event.model_copy(update={"subject_token": "tok", "case_id": new_case_id("0A", NOW)})
+    projected = _projected(event, "pseudonymised").event
     assert projected.subject.citizen_id is None and projected.subject.given_name is None
     assert projected.summary is None and projected.reporter_phone is None
-    assert projected.subject.birth_date == date(2014, 1, 1) and projected.subject_token == "tok"
+    assert projected.subject.birth_date == date(2014, 1, 1)
+    assert projected.subject_token == Pseudonyms(KEY).subject_token("ngo-unit", "tok")  # the recipient's own token
     assert projected.location.tambon_code is None
 
 
 def test_full_projection_withholds_sensitive_fields_unless_allowed() -> None:
     assessed = follow_up("case.assessed", case_id=new_case_id("0A", NOW))
     assert assessed.health_condition and "health" in assessed.sensitivity
-    withheld = project.project_full(assessed, may_see=set())
+    withheld = _projected(assessed, "full")
     assert withheld.event.health_condition is None and "health_condition" in withheld.withheld
     assert "health" not in withheld.event.sensitivity
-    allowed = project.project_full(assessed, may_see={"health", "disability"})
+    allowed = _projected(assessed, "full", frozenset({"health", "disability"}))
     assert allowed.event.health_condition == assessed.health_condition and not allowed.withheld
 
 
 def test_a_required_free_text_field_is_blanked_not_nulled() -> None:
     transfer = follow_up("case.transferred", case_id=new_case_id("0A", NOW))
-    assert project.project_pseudonymised(transfer).event.reason == project.REDACTED
+    assert _projected(transfer, "pseudonymised").event.reason == project.REDACTED
 
 
 # --- route ---
@@ -262,7 +269,7 @@ def test_deadlines_are_kept_in_deadline_order_until_the_case_is_assigned(registr
     assert key == f"{timers.moment_key(NOW + timedelta(hours=1))}|{case_id}".encode()
     assert run(core, origin_of_event(report(category="elderly")), store) and len(store["deadlines"]) == 1  # medium
     assign = follow_up("case.assigned", case_id=case_id, to_unit=f"tc-{TAMBON}")
-    run(core, origin_of_event(assign), store, NOW + timedelta(minutes=10))
+    run(core, origin_of_event(assign, "pso-84"), store, NOW + timedelta(minutes=10))  # the province's office assigns
     assert store["deadlines"] == {}
 
 

@@ -1,4 +1,4 @@
-"""GET /v1/cases/{id}: an in-memory view of the compacted ``cases.state`` topic, and who may see which case how."""
+"""GET /v1/cases/{id}: an in-memory view of the compacted ``cases.state`` topic, and a case as a partner sees it."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from casehub.core.errors import HubError
 from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.registry import Disclosure, Partner
-from casehub.schemas.models import EVENT_MODELS
-from casehub.streams.project import pseudonymise_fields
+from casehub.registry import Partner
+from casehub.streams.project import project_case_view
+from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.state import CaseState
 
 log = get_logger(__name__, topic=topics.CASES_STATE)
@@ -111,20 +111,6 @@ class CasesView:
         return True
 
 
-def entitled(partner: Partner, case: CaseState) -> bool:
-    """Whether ``partner`` may read ``case``: its area (or national reach), or it holds or was handed the case.
-
-    Aggregate-level partners receive counts only, never a single case.
-    """
-    if partner.disclosure is Disclosure.AGGREGATE:
-        return False
-    if partner.id == case.owner or partner.id in case.disclosure_consents:
-        return True
-    if case.tambon_code is None:
-        return partner.jurisdiction.national
-    return partner.covers(case.tambon_code)
-
-
 def _location(tambon_code: str | None) -> dict[str, Any]:
     place = geography.tambon(tambon_code) if tambon_code else None
     if place is None:
@@ -132,8 +118,8 @@ def _location(tambon_code: str | None) -> dict[str, Any]:
     return {name: getattr(place, name) for name in CaseLocation.model_fields}
 
 
-def case_view(case: CaseState, partner: Partner) -> CaseView:
-    """The case as ``partner`` may see it: the pipeline's own pseudonymisation rules for pseudonymised partners."""
+def case_view(case: CaseState, partner: Partner, pseudonyms: Pseudonyms) -> CaseView:
+    """The case as ``partner`` may see it: projected by the pipeline's own projection (``project_case_view``)."""
     data: dict[str, Any] = {
         "case_id": case.case_id,
         "disclosure": partner.disclosure.value,
@@ -155,9 +141,5 @@ def case_view(case: CaseState, partner: Partner) -> CaseView:
         "linked_reports": case.linked_reports,
         "disclosure_consents": list(case.disclosure_consents),
     }
-    if partner.disclosure is Disclosure.PSEUDONYMISED:
-        # the view is shaped like an event envelope, so the envelope's markings (location.*) apply as they are
-        event_type = case.last_event_type if case.last_event_type in EVENT_MODELS else "case.reported"
-        data["withheld"] = pseudonymise_fields(data, event_type) + ["disclosure_consents"]
-        data["disclosure_consents"] = None
-    return CaseView.model_validate(data)
+    data, withheld = project_case_view(data, recipient=partner.id, level=partner.disclosure.value, pseudonyms=pseudonyms)
+    return CaseView.model_validate({**data, "withheld": withheld})

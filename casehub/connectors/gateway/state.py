@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from fastapi import Request
 
 from casehub.connectors.csv_import.ledger import ledger_dir
+from casehub.connectors.gateway.case_references import CaseReferences
 from casehub.connectors.gateway.case_view import CasesView
 from casehub.connectors.gateway.keys import KeyStore
 from casehub.connectors.gateway.metrics import GatewayMetrics
@@ -16,6 +18,7 @@ from casehub.connectors.gateway.ratelimit import RateLimiter
 from casehub.connectors.gateway.submission import RecentIds
 from casehub.core.settings import Settings
 from casehub.registry import Registry
+from casehub.streams.pseudonyms import Pseudonyms
 
 
 @dataclass
@@ -30,6 +33,11 @@ class Gateway:
     limiter: RateLimiter
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     recent: RecentIds = field(default_factory=RecentIds)
+
+    @cached_property
+    def references(self) -> CaseReferences:
+        """Finds a case by the id the caller knows (pseudonymised partners have their own case references)."""
+        return CaseReferences(self.cases, Pseudonyms.from_settings(self.settings))
 
     @property
     def uploads_dir(self) -> Path:

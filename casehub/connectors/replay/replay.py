@@ -26,6 +26,7 @@ from casehub.ops import operator_audit
 from casehub.ops.exceptions import BadSelection
 from casehub.ops.kafka_io import Span, partitions_of, read_spans, reader, writer
 from casehub.registry import Disclosure, Registry
+from casehub.streams.pseudonyms import Pseudonyms
 
 log = get_logger(__name__)
 TargetKind = Literal["partner", "pipeline", "file"]
@@ -100,7 +101,8 @@ def make_target(settings: Settings, registry: Registry, request: ReplayRequest, 
         states = {}
         if partner.disclosure is Disclosure.FULL:
             states = case_states_for(settings, partner.id, topic=request.states_topic)
-        return PartnerTarget(registry, partner.id, states, replay_id, audit_topic=request.audit_topic)
+        return PartnerTarget(registry, partner.id, states, replay_id, audit_topic=request.audit_topic,
+                             pseudonyms=Pseudonyms.from_settings(settings))
     if request.target == "pipeline":
         return PipelineTarget(registry)
     if request.path is None:

@@ -15,8 +15,8 @@ from casehub.ops.records import view
 from casehub.registry import Disclosure, Registry
 from casehub.schemas.codec import encode_binary
 from casehub.streams import audit, project, route
-from casehub.streams.core import DISCLOSURE_HEADER
 from casehub.streams.dedupe import HUB_SOURCE
+from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.state import CaseState
 
 Headers = list[tuple[str, bytes]]
@@ -69,8 +69,9 @@ class PartnerTarget:
     kind = "partner"
 
     def __init__(self, registry: Registry, org: str, states: dict[str, CaseState], replay_id: str, *,
-                 audit_topic: str = topics.HUB_AUDIT) -> None:
+                 audit_topic: str = topics.HUB_AUDIT, pseudonyms: Pseudonyms) -> None:
         self.registry = registry
+        self.pseudonyms = pseudonyms
         self.partner = registry.get(org)
         if self.partner.disclosure is Disclosure.AGGREGATE:
             raise BadSelection(f"{org} is an aggregate-level partner: it receives counts on stats.aggregates, not events")
@@ -115,15 +116,12 @@ class PartnerTarget:
             return Outcome(event.type, skipped="not selected (subscription/jurisdiction)")
         if dry_run:
             return Outcome(event.type)
-        if delivery.disclosure == Disclosure.PSEUDONYMISED.value:
-            projection = project.project_pseudonymised(event)
-        else:
-            projection = project.project_full(event, may_see=set(delivery.may_see))
-        wire = encode_binary(projection.event, source=source)
-        headers = [*wire.headers, (DISCLOSURE_HEADER, delivery.disclosure.encode()), *provenance]
-        key = event.case_id.encode()
+        # the pipeline's own projection: the same copy, pseudonyms and key the partner got (or would have got) live
+        projection = project.project(event, source=source, recipient=self.partner.id, level=delivery.disclosure,
+                                     may_see=delivery.may_see, pseudonyms=self.pseudonyms)
+        wire = project.outbound_record(projection, delivery.disclosure)
         return Outcome(event.type, [
-            Out(self.topic, key, wire.value, headers),
+            Out(self.topic, wire.key, wire.value, [*wire.headers, *provenance]),
             self._audit(event, source, "delivered", self.topic, projection.withheld, now, None),
         ])
 

@@ -31,6 +31,9 @@ class CaseLinker:
         self._assigned: dict[tuple[str, str], str] = {}
         self._given_up: set[str] = set()
         self._second_reports: dict[str, list[tuple[str, str]]] = {}
+        self._last_actor: dict[str, tuple[str, str]] = {}
+        self._watched: set[tuple[str, str]] = set()
+        self._processed: set[tuple[str, str]] = set()
         try:
             self._consumer = KafkaConsumer(**connection(settings, "simulator").kafka_python(), client_id="casehub-simulator-linker",
                                            group_id=None, enable_auto_commit=False, isolation_level="read_committed",
@@ -84,6 +87,32 @@ class CaseLinker:
                     timeout_seconds=self.timeout)
         return None
 
+    def hand_off(self, case_ref: str, inbound_topic: str, event_id: str, *,
+                 before_waiting: Callable[[], None] | None = None) -> None:
+        """Partner ``inbound_topic``'s event ``event_id`` about ``case_ref`` is next: if another partner acted last,
+        wait until the hub processed that partner's event first.
+
+        A partner acts on what the hub delivered to it, and the hub checks each sender's rights against the
+        case's state (the owner a triage set, the recipient a referral named). Events of different partners
+        travel through different topics, so one sent right after another could otherwise be processed first.
+        """
+        source = topics.event_source(topics.org_of_inbound(inbound_topic) or "")
+        previous = self._last_actor.get(case_ref)
+        if previous is not None and previous[0] != source and previous not in self._processed:
+            if before_waiting is not None:
+                before_waiting()
+            deadline = time.monotonic() + self.timeout
+            while previous not in self._processed and time.monotonic() < deadline:
+                self._read(timeout_ms=200)
+            if previous not in self._processed:
+                log.warning("the hub did not process the previous partner's event in time", case_ref=case_ref,
+                            event_id=previous[1], timeout_seconds=self.timeout)
+        if previous is not None:
+            self._processed.discard(previous)
+            self._watched.discard(previous)
+        self._last_actor[case_ref] = (source, event_id)
+        self._watched.add((source, event_id))
+
     def _settled(self, case_ref: str, key: tuple[str, str]) -> str:
         self._second_reports.pop(case_ref, None)
         return self._assigned[key]
@@ -96,11 +125,13 @@ class CaseLinker:
         for records in batches.values():
             for record in records:
                 headers = {name: value for name, value in record.headers or ()}
+                seen = (headers.get("ce_source", b"").decode(), headers.get("ce_id", b"").decode())
+                if seen in self._watched:
+                    self._watched.discard(seen)
+                    self._processed.add(seen)
                 if headers.get("ce_type") != b"case.reported" or not headers.get("ce_subject"):
                     continue
-                source = headers.get("ce_source", b"").decode()
-                event_id = headers.get("ce_id", b"").decode()
-                self._assigned[(source, event_id)] = headers["ce_subject"].decode()
+                self._assigned[seen] = headers["ce_subject"].decode()
 
     def close(self) -> None:
         """Stop reading."""

@@ -210,5 +210,7 @@ def _linked(item: SimulatedRecord, linker: CaseLinker, summary: Summary, flush: 
     if case_id is None:
         summary.unlinked += 1
         return None
+    if item.intent.kind == "valid":
+        linker.hand_off(item.case_ref, item.topic, event.id, before_waiting=flush)
     summary.linked_to_hub += 1
     return item.with_case_id(case_id)

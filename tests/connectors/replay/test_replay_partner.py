@@ -10,6 +10,7 @@ from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.records import header
 from casehub.schemas.codec import decode
+from casehub.streams.pseudonyms import Pseudonyms
 from tests.connectors.replay.canonical import (
     FAMILY_NAMES,
     GIVEN_NAMES,
@@ -61,21 +62,23 @@ def test_ten_thousand_events_replayed_to_a_new_pseudonymised_partner(settings: S
     assert report.read == 10_000
     assert report.selected == len(expected)
     records = read_from(settings, topics.outbound(ngo), {}, expect=len(expected), settle=2.0)
+    # the partner knows each event by its own reference of (source, id): the pipeline's projection, per recipient
+    pseudonyms = Pseudonyms.from_settings(settings)
+    by_reference = {pseudonyms.pseudonym(ngo, "event", f"{c.source}\x1f{c.event.id}"): c for c in events}
     ids = [header(r.headers, "ce_id").decode() for r in records]
     assert len(ids) == len(set(ids)) == len(expected)
-    assert set(ids) == expected
-    by_id = {c.event.id: c for c in events}
+    assert {by_reference[i].event.id for i in ids} == expected
     source_offsets = end_offsets(settings, source)
     for record in records[:200]:
-        original = by_id[header(record.headers, "ce_id").decode()]
-        assert record.key == original.event.case_id.encode()
+        original = by_reference[header(record.headers, "ce_id").decode()]
+        assert record.key == pseudonyms.case_reference(ngo, original.event.case_id).encode()
         assert header(record.headers, "ce_casehubdisclosure") == b"pseudonymised"
         assert header(record.headers, "hub.replay.id") == report.id.encode()
         assert header(record.headers, "hub.replay.topic") == source.encode()
         partition = int(header(record.headers, "hub.replay.partition"))
         assert 0 <= int(header(record.headers, "hub.replay.offset")) < source_offsets[partition]
         delivered = decode(record.value, record.headers).event
-        assert delivered.subject_token == original.event.subject_token
+        assert delivered.subject_token == pseudonyms.subject_token(ngo, original.event.subject_token)
         if delivered.type == "case.reported":
             assert delivered.subject.citizen_id is None and delivered.subject.given_name is None
             assert delivered.subject.birth_date.month == 1 and delivered.subject.birth_date.day == 1
