@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from casehub.core.errors import ConfigError
@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         default=None, description="Hub services' Kafka passwords for the local cluster; unset = <home>/credentials"
     )
     broker_port: int = Field(default=19092, description="First port of the local cluster (broker, then controller)")
-    broker_nodes: Literal[1, 3] = 1
+    broker_nodes: int = Field(default=1, description="Nodes of the local cluster: 1, or a 3-voter quorum")
     broker_heap: str = "512m"
 
     # topics
@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=300.0, ge=0, description="Largest wait between attempts (and Retry-After)")
     webhook_max_in_flight: int = Field(default=256, ge=1, description="Events read but not yet delivered or dead-lettered")
     webhook_refresh_seconds: float = Field(default=10.0, gt=0, description="How often the dispatcher looks for new secrets/URLs")
+
+    @field_validator("broker_nodes")
+    @classmethod
+    def _one_or_three(cls, value: int) -> int:
+        if value not in (1, 3):
+            raise ValueError("the local cluster has 1 node or 3 (a quorum of three voters)")
+        return value
 
     def bootstrap_servers(self) -> str:
         """The bootstrap address: CASEHUB_KAFKA_BOOTSTRAP, else the running local cluster, else its default port."""

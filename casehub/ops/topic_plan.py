@@ -53,8 +53,8 @@ class TopicSpec:
 
 
 def replication_for(settings: Settings, brokers: int) -> int:
-    """settings.topic_replication, else 1 on one broker and 3 from three brokers; never more than there are."""
-    wanted = settings.topic_replication or (3 if brokers >= 3 else 1)
+    """settings.topic_replication, else min(3, brokers): replication follows the cluster with nothing to remember."""
+    wanted = settings.topic_replication or min(3, brokers)
     if wanted > brokers:
         raise TopicProvisioningError(
             f"replication factor {wanted} needs {wanted} brokers; the cluster has {brokers}",

@@ -34,10 +34,14 @@ def data_dir(settings: Settings) -> Path:
 
 
 def replication_factor(settings: Settings) -> int:
-    """Replicas for the topics faust creates itself (changelogs, intake): the cluster's, never more than it has."""
+    """Replicas for the topics faust creates itself (changelogs, intake).
+
+    ``casehub worker`` sets ``topic_replication`` to min(3, brokers) from the cluster it joins (runner.py) unless an
+    operator chose one; the local cluster's size is the fallback for an app built without a cluster.
+    """
     if settings.topic_replication is not None:
         return settings.topic_replication
-    return 1 if settings.broker_nodes == 1 else 3
+    return min(3, settings.broker_nodes)
 
 
 def base_app(settings: Settings) -> faust.App:

@@ -19,7 +19,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.ops.topics import admin_client
+from casehub.ops.topics import admin_client, broker_count
 from casehub.streams.app import assemble, data_dir
 from casehub.streams.topology import Pipeline
 
@@ -44,8 +44,10 @@ def discard_state_after_crash(settings: Settings, tabledir: Path) -> bool:
 def internal_topics(app: faust.App, pipeline: Pipeline) -> list[NewTopic]:
     """The topics only this worker group uses: the intake and cell topics, and one compacted changelog per table."""
     replication = int(app.conf.topic_replication_factor)
+    durable = {"min.insync.replicas": "2"} if replication >= 3 else {}
     found = [
-        NewTopic(topic.get_topic_name(), topic.partitions or app.conf.topic_partitions, replication)
+        NewTopic(topic.get_topic_name(), topic.partitions or app.conf.topic_partitions, replication,
+                 topic_configs=dict(durable))
         for topic in pipeline.internal_topics()
     ]
     for table in app.tables.values():
@@ -54,7 +56,7 @@ def internal_topics(app: faust.App, pipeline: Pipeline) -> list[NewTopic]:
                 table.changelog_topic.get_topic_name(),
                 table.partitions or app.conf.topic_partitions,
                 replication,
-                topic_configs={"cleanup.policy": "compact"},
+                topic_configs={"cleanup.policy": "compact", **durable},
             )
         )
     return found
@@ -89,9 +91,19 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
                  partitions=sorted({t.num_partitions for t in missing}))
 
 
+def cluster_replication(settings: Settings) -> int:
+    """min(3, brokers) of the cluster the worker joins: its internal topics survive a broker's loss on 3 nodes."""
+    with admin_client(settings, "worker") as client:
+        brokers = broker_count(client)
+    log.info("replication follows the cluster", brokers=brokers, replication=min(3, brokers))
+    return min(3, brokers)
+
+
 def run_worker(settings: Settings, registry: object = None) -> int:
     """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
     settings.require_secret_pseudonym_key()
+    if settings.topic_replication is None:
+        settings = settings.model_copy(update={"topic_replication": cluster_replication(settings)})
     app, pipeline = assemble(settings, registry)
     ensure_internal_topics(settings, app, pipeline)
     pipeline.metrics.serve(settings)

@@ -38,3 +38,11 @@ def test_the_worker_does_not_start_with_the_development_key_against_a_remote_clu
     assert done.returncode == 1
     assert "error: CASEHUB_PSEUDONYM_KEY is casehub's published development key" in done.stderr
     assert "kafka-1.example:9092" in done.stderr
+
+
+def test_broker_nodes_parse_from_the_environment_and_refuse_other_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEHUB_BROKER_NODES", "3")
+    assert Settings().broker_nodes == 3
+    monkeypatch.setenv("CASEHUB_BROKER_NODES", "2")
+    with pytest.raises(ValueError, match="1 node or 3"):
+        Settings()

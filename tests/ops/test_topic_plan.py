@@ -63,6 +63,10 @@ def test_replication_follows_the_cluster() -> None:
     assert (single.replication, single.configs["min.insync.replicas"]) == (1, "1")
     three = by_name(Settings(), brokers=3)["cases.events"]
     assert (three.replication, three.configs["min.insync.replicas"]) == (3, "2")
+    two = by_name(Settings(), brokers=2)["cases.events"]
+    assert (two.replication, two.configs["min.insync.replicas"]) == (2, "1")
+    five = by_name(Settings(), brokers=5)["cases.events"]
+    assert (five.replication, five.configs["min.insync.replicas"]) == (3, "2")
     with pytest.raises(TopicProvisioningError, match="replication factor 3 needs 3 brokers"):
         by_name(Settings(topic_replication=3), brokers=1)
 

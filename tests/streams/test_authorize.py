@@ -18,7 +18,7 @@ from casehub.streams.core import CoreProcessor
 from casehub.streams.exceptions import CaseRightRefused, StageRejected
 from tests.streams.conftest import write_registry
 from tests.streams.harness import NEIGHBOUR_TAMBON, TAMBON, citizen_id, follow_up, partner, report
-from tests.streams.test_stage_rules import NOW, origin_of_event, processor, run, tables
+from tests.streams.test_stage_rules import origin_of_event, processor, run, tables
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 LAO, NGO, HOSPITAL, CROWDFUNDING = "lao-unit", "ngo-unit", "hosp-unit", "private-unit"
@@ -92,7 +92,7 @@ def test_custody_closure_and_consent_belong_to_the_owner_the_province_and_hq() -
     for event_type in ("case.followup", "case.assessed", "referral.requested"):
         assert set(RULE_OF_TYPE[event_type].senders) == holders | {Party.ASSIGNEE, Party.LOCAL_UNIT}
     assert Party.REFERRAL_RECIPIENT in RULE_OF_TYPE["referral.accepted"].senders
-    assert authorize.MOVES_CASE == {"case.transferred"}
+    assert {"case.transferred"} == authorize.MOVES_CASE
 
 
 def test_the_readme_lists_the_same_rules_as_the_code() -> None:

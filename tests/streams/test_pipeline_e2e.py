@@ -11,6 +11,7 @@ from casehub.core.kafka_connection import connection
 from casehub.schemas.codec import decode
 from casehub.streams.dlq import read_error
 from casehub.streams.keys import CASE_ID
+from casehub.streams.pseudonyms import Pseudonyms
 from tests.streams.conftest import Hub
 from tests.streams.harness import (
     NEIGHBOUR_TAMBON,
@@ -72,16 +73,21 @@ def test_an_ngo_receives_a_pseudonymised_record_without_identifiers_or_free_text
         update={"given_name": "สมหญิง", "family_name": "ใจดีมาก", "phone": "0899999999"})})
     publish(hub.settings, hub.lao, [event])
 
+    # the NGO knows the event by its own reference of (source, id), never by the LAO's id
+    known_as = Pseudonyms.from_settings(hub.settings).pseudonym(hub.ngo, "event",
+                                                                 f"{topics.event_source(hub.lao)}\x1f{event.id}")
     records = read_until(hub.settings, [topics.outbound(hub.ngo)],
-                         done=lambda rs: bool(with_ids(rs, {event.id})), timeout=WAIT)
-    (record,) = with_ids(records, {event.id})
-    raw = record.value + b"".join(k.encode() + v for k, v in record.headers)
+                         done=lambda rs: bool(with_ids(rs, {known_as})), timeout=WAIT)
+    (record,) = with_ids(records, {known_as})
+    raw = record.value + b"".join(k.encode() + v for k, v in record.headers) + record.key
+    for hub_value in (event.id, hub.lao, TAMBON):
+        assert hub_value.encode() not in raw, hub_value
     for secret in (cid, "สมหญิง", "ใจดีมาก", "ซอยลับ", "0812345678", "0899999999", "2014-06-03"):
         assert secret.encode() not in raw, secret
     assert hashlib.sha256(cid.encode()).hexdigest()[:16].encode() not in raw  # not a plain hash either
     assert header(record, "ce_casehubdisclosure") == b"pseudonymised"
     seen = decode(record.value, record.headers).event
-    assert seen.subject_token and len(seen.subject_token) == 32
+    assert seen.subject_token and seen.subject_token.startswith("subject-v1-")  # the NGO's own pseudonym
     assert seen.subject.birth_date == date(2014, 1, 1)
     assert seen.location.tambon_code is None and seen.location.amphoe_code == TAMBON[:4]
     assert seen.summary is None and seen.subject.citizen_id is None
@@ -112,15 +118,25 @@ def test_a_hotline_and_an_lao_report_of_one_child_carry_one_case_id_everywhere(h
     publish(hub.settings, hub.lao, [by_lao])
 
     receivers = ["hotline-1300", "pso-84", f"tc-{TAMBON}", hub.lao, hub.ngo]
-    ids = {by_hotline.id, by_lao.id}
+    # the pseudonymised NGO knows the case, and each report, by references of its own
+    pseudonyms = Pseudonyms.from_settings(hub.settings)
+    ngo_ids = {pseudonyms.pseudonym(hub.ngo, "event", f"{topics.event_source(org)}\x1f{event.id}")
+               for org, event in (("hotline-1300", by_hotline), (hub.lao, by_lao))}
+    ids = {by_hotline.id, by_lao.id} | ngo_ids
 
     def case_of_lao_report(records: list) -> bytes | None:
         # the LAO's inbound topic is this test's own: only this test's worker assigned a case id to its report
         return next((r.key for r in with_ids(records, {by_lao.id})), None)
 
-    def ours(records: list) -> list:
+    def keys_of_case(records: list) -> set[bytes]:
         case_id = case_of_lao_report(records)
-        return [r for r in records if case_id is not None and r.key == case_id]
+        if case_id is None:
+            return set()
+        return {case_id, pseudonyms.case_reference(hub.ngo, case_id.decode()).encode()}
+
+    def ours(records: list) -> list:
+        keys = keys_of_case(records)
+        return [r for r in records if r.key in keys]
 
     def complete(records: list) -> bool:
         mine = ours(records)
@@ -129,13 +145,19 @@ def test_a_hotline_and_an_lao_report_of_one_child_carry_one_case_id_everywhere(h
 
     records = read_until(hub.settings, outbound_of(receivers), done=complete, timeout=WAIT, settle=2.0)
     case_id = case_of_lao_report(records)
+    assert case_id is not None
+    reference = pseudonyms.case_reference(hub.ngo, case_id.decode()).encode()
     mine = ours(records)
     reports = with_ids(mine, ids)
     linked = [r for r in mine if header(r, "ce_type") == b"case.linked" and _links(r, ids)]
     assert sorted(r.topic for r in reports) == sorted(outbound_of(receivers) * 2)  # both reports, everywhere
     assert sorted(r.topic for r in linked) == sorted(outbound_of(receivers))
-    assert {header(r, "ce_subject") for r in reports + linked} == {case_id}
+    ngo_topic = topics.outbound(hub.ngo)
+    assert {header(r, "ce_subject") for r in reports + linked if r.topic != ngo_topic} == {case_id}
+    assert {header(r, "ce_subject") for r in reports + linked if r.topic == ngo_topic} == {reference}
     assert {r.key for r in with_ids(records, {by_lao.id})} == {case_id}  # never under a second case id
+    assert {r.key for r in records if r.topic == ngo_topic and header(r, "ce_id") in {i.encode() for i in ngo_ids}} \
+        == {reference}
 
 
 def _links(record: object, ids: set[str]) -> bool:

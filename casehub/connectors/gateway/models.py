@@ -68,7 +68,7 @@ class CaseLocation(_Document):
 class CaseView(_Document):
     """A case's current state (from cases.state), projected to the caller's disclosure level."""
 
-    case_id: str
+    case_id: str = Field(description="The hub's case id; for a pseudonymised caller, its own case reference (case-v1-…)")
     disclosure: Literal["full", "pseudonymised"]
     status: str = Field(description="open or closed")
     opened_at: str
@@ -78,7 +78,9 @@ class CaseView(_Document):
     issue_category: str
     target_group: str
     location: CaseLocation
-    subject_token: str | None = Field(default=None, description="Keyed-HMAC pseudonym of the subject")
+    subject_token: str | None = Field(
+        default=None, description="The subject's pseudonym, keyed to the caller alone (subject-v1-…)"
+    )
     risk_level: str | None = None
     owner: str | None = Field(default=None, description="Org id of the unit holding the case")
     assigned: bool
@@ -87,7 +89,8 @@ class CaseView(_Document):
     escalated_at: str | None = None
     linked_reports: int
     disclosure_consents: list[str] | None = Field(
-        default=None, description="Partners the subject consented to disclosure to (full disclosure only)"
+        default=None,
+        description="Partners the subject consented to disclosure to (pseudonymised: only ids that name no tambon)",
     )
     withheld: list[str] = Field(default_factory=list, description="Fields withheld at the caller's disclosure level")
 

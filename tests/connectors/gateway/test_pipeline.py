@@ -16,6 +16,7 @@ import pytest
 
 from casehub.core import topics
 from casehub.core.settings import Settings
+from casehub.streams.pseudonyms import Pseudonyms
 from tests.connectors.gateway.server import GatewayServer, gateway_settings
 from tests.streams.conftest import FAST_SLA, Hub, start_hub
 from tests.streams.harness import NEIGHBOUR_TAMBON, TAMBON, citizen_id, header, read_until, report, with_ids
@@ -96,16 +97,21 @@ def test_get_case_is_projected_to_each_callers_disclosure_level(stack: Stack) ->
     assert full["location"]["province_name_en"] == "Surat Thani"
     assert full["issue_category"] == event.issue_category and full["status"] == "open"
 
+    # the pseudonymised NGO names the case by its own reference (the key of its outbound records), never by the id
+    reference = Pseudonyms.from_settings(stack.hub.settings).case_reference(stack.hub.ngo, case_id)
     with stack.gateway.client(stack.hub.ngo) as client:
-        answer = client.get(f"/v1/cases/{case_id}")
+        by_hub_id = client.get(f"/v1/cases/{case_id}")
+        answer = client.get(f"/v1/cases/{reference}")
+    assert by_hub_id.status_code == 404
     assert answer.status_code == 200, answer.text
     pseudonymised = answer.json()
-    assert pseudonymised["disclosure"] == "pseudonymised"
+    assert pseudonymised["disclosure"] == "pseudonymised" and pseudonymised["case_id"] == reference
     assert pseudonymised["location"]["tambon_code"] is None and pseudonymised["location"]["tambon_name_th"] is None
     assert pseudonymised["location"]["amphoe_code"] == TAMBON[:4]
-    assert pseudonymised["subject_token"] == full["subject_token"]
+    assert pseudonymised["subject_token"] != full["subject_token"]  # each partner's own pseudonym
+    assert pseudonymised["opened_at"].endswith("T00:00:00.000+00:00")  # to the day
     assert "location.tambon_code" in pseudonymised["withheld"]
-    for secret in (cid, "สมหญิง", "ใจดีมาก", "ซอยลับ", "0812345678", "บ้านใต้"):
+    for secret in (cid, "สมหญิง", "ใจดีมาก", "ซอยลับ", "0812345678", "บ้านใต้", case_id, TAMBON):
         assert secret.encode() not in answer.content, secret
 
     for outsider in (f"tc-{NEIGHBOUR_TAMBON}", "pso-50"):

@@ -14,6 +14,7 @@ from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.topics import apply_topics
 from casehub.registry import parse_registry
+from casehub.streams.pseudonyms import Pseudonyms
 from tests.connectors.webhooks.conftest import Tail, audit_of, running, until
 from tests.connectors.webhooks.receiver import Receiver
 from tests.streams.harness import TAMBON, Worker, partner, publish, registry_yaml, report
@@ -53,8 +54,11 @@ async def test_a_report_reaches_a_pseudonymised_ngo_by_webhook_without_personal_
 
     [request] = receiver.requests
     document = Webhook(secret).verify(request.body, request.headers)
-    assert document["id"] == event.id and document["type"] == "case.reported"
-    assert document["source"] == topics.event_source(lao)
+    # the NGO's own reference of the event; the LAO's id (an org id that names a tambon) is not its business
+    pseudonyms = Pseudonyms.from_settings(configured)
+    assert document["id"] == pseudonyms.pseudonym(ngo, "event", f"{topics.event_source(lao)}\x1f{event.id}")
+    assert document["type"] == "case.reported"
+    assert document["source"] == "/hub"
     assert document["casehubdisclosure"] == "pseudonymised"
     data = document["data"]
     assert data["case_id"] == document["subject"] and data["subject_token"]
@@ -63,7 +67,10 @@ async def test_a_report_reaches_a_pseudonymised_ngo_by_webhook_without_personal_
     assert not data["subject"].get("given_name") and not data["subject"].get("family_name")
     assert not data.get("summary")  # free text never leaves the hub at this level
 
-    entries = audit_of(audit.read(lambda r: r.key == document["subject"].encode(), expect=2, timeout=WAIT))
+    # the pipeline's record names the hub's case id; the dispatcher only ever saw the NGO's reference of it
+    entries = audit_of(audit.read(lambda r: f'"recipient":"{ngo}"'.encode() in r.value, expect=2, timeout=WAIT))
     decisions = {(e["recipient"], e["decision"]) for e in entries}
+    (delivered,) = [e for e in entries if e["decision"] == "delivered"]
+    assert pseudonyms.case_reference(ngo, delivered["case_id"]) == document["subject"]
     assert (ngo, "delivered") in decisions  # the pipeline's disclosure record
     assert (ngo, "webhook_delivered") in decisions  # the dispatcher's attempt record
