@@ -18,7 +18,7 @@ from typing import Any
 
 from casehub.access.tls import ensure_broker_keystore, tls_files
 from casehub.broker.config import LOG4J2, NodeSpec, Security, plan_nodes, render_properties
-from casehub.broker.exceptions import ClusterHalfDead, PortInUse, SecurityMismatch, StartFailed
+from casehub.broker.exceptions import ClusterHalfDead, ClusterSizeMismatch, PortInUse, SecurityMismatch, StartFailed
 from casehub.broker.runtime import KAFKA_VERSION, ensure_jars, java_binary
 from casehub.core.kafka_connection import (
     connection,
@@ -39,6 +39,10 @@ class NodeStatus:
     pid: int
     bootstrap: str
     alive: bool
+
+
+EPHEMERAL_PORTS = (32768, 60999)
+"""Linux's default ip_local_port_range: a listening port here can be taken by a reconnecting client's own socket."""
 
 
 def _pid_alive(pid: int, config_file: str) -> bool:
@@ -83,8 +87,25 @@ class LocalCluster:
         self.security_file = local_security_file(settings.home)
         self.formatted_as_file = self.home / "formatted-as"
         recorded = self._read_state()
-        count = nodes or (len(recorded["nodes"]) if recorded else settings.broker_nodes)
+        made_for = self._formatted_nodes()
+        count = nodes or (len(recorded["nodes"]) if recorded else made_for or settings.broker_nodes)
+        if made_for and count != made_for:
+            raise ClusterSizeMismatch(
+                f"the cluster data in {self.home} was made for {made_for} node(s), not {count}",
+                hint=f"run `casehub broker up --nodes {made_for}`, or `casehub broker down --purge` to start afresh",
+            )
         self.nodes = plan_nodes(self.home, settings.broker_port, count)
+
+    def _formatted_nodes(self) -> int | None:
+        """How many nodes the data in this home was formatted for (None before the first format)."""
+        if not self.formatted_as_file.exists():
+            formatted = sorted(self.home.glob("data/node-*/meta.properties"))
+            return len(formatted) or None
+        parts = self.formatted_as_file.read_text().split()
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+    def _formatted_mode(self) -> str:
+        return self.formatted_as_file.read_text().split()[0] if self.formatted_as_file.exists() else "PLAINTEXT"
 
     # ---- state -------------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
@@ -166,6 +187,9 @@ class LocalCluster:
             self.state_file.unlink(missing_ok=True)
         for node in self.nodes:
             for port in (node.broker_port, node.controller_port, node.mtls_port):
+                if EPHEMERAL_PORTS[0] <= port <= EPHEMERAL_PORTS[1]:
+                    log.warning("port in the ephemeral range: a client's outgoing connection may take it while a node "
+                                "restarts (set CASEHUB_BROKER_PORT below 32768)", port=port)
                 if not _port_free(port):
                     raise PortInUse(
                         f"port {port} on 127.0.0.1 is already in use",
@@ -204,7 +228,7 @@ class LocalCluster:
         formatted = all((n.data_dir / "meta.properties").exists() for n in self.nodes)
         mode = security.client_protocol
         if formatted and id_file.exists():
-            before = self.formatted_as_file.read_text().strip() if self.formatted_as_file.exists() else "PLAINTEXT"
+            before = self._formatted_mode()
             if before != mode:
                 raise SecurityMismatch(
                     f"the cluster data in {self.home} was made {before}, and this start asks for {mode}",
@@ -230,7 +254,7 @@ class LocalCluster:
             out, _ = proc.communicate(timeout=120)
             if proc.returncode != 0:
                 raise StartFailed(f"formatting KRaft storage failed: {out.strip().splitlines()[-1:]}", hint=f"see {self.home}")
-        self.formatted_as_file.write_text(mode)
+        self.formatted_as_file.write_text(f"{mode} {len(self.nodes)}")
 
     def _start_node(self, java: str, classpath: str, node: NodeSpec) -> subprocess.Popen[bytes]:
         out = (node.log_dir / "server.log").open("ab")

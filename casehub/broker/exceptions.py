@@ -25,3 +25,7 @@ class StartFailed(BrokerError):
 
 class SecurityMismatch(BrokerError):
     """The cluster's data was made with another security mode (secure or --insecure) than this start asks for."""
+
+
+class ClusterSizeMismatch(BrokerError):
+    """The cluster's data was made for another number of nodes than this start asks for."""

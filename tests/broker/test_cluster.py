@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,5 +122,27 @@ def test_insecure_is_explicit_warned_about_and_kept_for_the_data_it_made(tmp_pat
         secure = _casehub(tmp_path, port, "up")
         assert secure.returncode == 1
         assert secure.stderr.strip().startswith("error: the cluster data in") and "--purge" in secure.stderr
+    finally:
+        _casehub(tmp_path, port, "down", "--purge")
+
+
+@pytest.mark.cluster
+def test_up_after_a_cluster_of_another_size_adapts_or_says_what_to_do_at_once(tmp_path: Path) -> None:
+    port = 29592
+    try:
+        assert _casehub(tmp_path, port, "up", "--nodes", "3").returncode == 0
+        _casehub(tmp_path, port, "down")
+        started = time.monotonic()
+        refused = _casehub(tmp_path, port, "up", "--nodes", "1")
+        assert time.monotonic() - started < 20  # no 120 s wait for a quorum that cannot form
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines()[-1].startswith("error: the cluster data in")
+        assert "made for 3 node(s), not 1" in refused.stderr and "--nodes 3" in refused.stderr and "--purge" in refused.stderr
+        assert " ERROR " not in refused.stderr and '"level": "error"' not in refused.stderr
+
+        adapted = _casehub(tmp_path, port, "up")  # no --nodes: the size the data was made for
+        assert adapted.returncode == 0, adapted.stderr[-2000:]
+        assert "kafka up: 3 node(s)" in adapted.stdout
+        assert '"level": "error"' not in adapted.stderr  # waiting for starting nodes is not an error
     finally:
         _casehub(tmp_path, port, "down", "--purge")
