@@ -144,9 +144,9 @@ def advanced(state: CaseState, event: CaseEvent, *, now: datetime) -> CaseState:
         if kind == "case.transferred":
             changes.update(_moved(state, event))
     elif kind == "referral.requested":
-        recipient = str(getattr(event, "recipient"))  # noqa: B009 - referral.requested always has one
-        if recipient not in state.referred_to:
-            changes["referred_to"] = (*state.referred_to, recipient)
+        referred = str(getattr(event, "recipient"))  # noqa: B009 - referral.requested always has one
+        if referred not in state.referred_to:
+            changes["referred_to"] = (*state.referred_to, referred)
     elif kind in ("referral.rejected", "referral.revoked"):
         ended = getattr(event, "recipient", None)
         changes["referred_to"] = tuple(r for r in state.referred_to if r != ended)

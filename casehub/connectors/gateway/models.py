@@ -102,6 +102,9 @@ class Health(_Document):
     kafka: bool = Field(description="The cluster answered a metadata request")
     cases_view_ready: bool = Field(description="cases.state was read up to its end at start-up")
     cases_known: int
+    last_produce_ok: bool | None = Field(default=None, description="Whether the last write was acknowledged (None: none yet)")
+    last_produce_error: str | None = Field(default=None, description="Why the last write failed")
+    producers_replaced: int = Field(default=0, description="Fresh producers swapped in after the cluster forgot one")
 
 
 class RowFieldError(_Document):

@@ -1,4 +1,10 @@
-"""The gateway's Kafka producer: idempotent, acks=all; a write returns only when every record is acknowledged."""
+"""The gateway's Kafka producer: idempotent, acks=all; a write returns only when every record is acknowledged.
+
+A write is bounded (``WRITE_DEADLINE_SECONDS``): with Kafka down the partner hears 503 + Retry-After at once and
+retries; event ids make the retry harmless. A producer whose idempotence state the cluster no longer knows (after a
+whole-cluster restart: OutOfOrderSequenceNumber, UnknownProducerId) is replaced by a fresh one, so the gateway
+recovers by itself.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    RecordTooLargeError,
+    UnknownProducerId,
+)
 
 from casehub.connectors.gateway.exceptions import TopicMissing, WriteFailed
 from casehub.core.errors import wrap_kafka_error
@@ -19,7 +33,24 @@ from casehub.core.settings import Settings
 from casehub.schemas.codec import WireRecord
 
 log = get_logger(__name__)
-METADATA_WAIT_SECONDS = 5.0
+METADATA_WAIT_SECONDS = 3.0
+WRITE_DEADLINE_SECONDS = 4.0
+"""A POST answers within ~5 s whatever Kafka does: 202 once every record is acknowledged, else 503."""
+STALE_PRODUCER = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
+TOO_LARGE = (RecordTooLargeError, MessageSizeTooLargeError)
+
+
+@dataclass
+class ProduceHealth:
+    """How the last write went: what /healthz reports besides reachability."""
+
+    ok: bool | None = None
+    at: float | None = None
+    error: str | None = None
+    producers_replaced: int = 0
+
+    def record(self, ok: bool, error: str | None = None) -> None:
+        self.ok, self.at, self.error = ok, time.time(), error
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +71,15 @@ class EventWriter:
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
         self.last_produce_seconds = 0.0
+        self.health = ProduceHealth()
+        self._replacing = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Connect to the cluster (raises TransportError when it cannot be reached)."""
+        self._producer = await self._new_producer()
+
+    async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             **connection(self.settings, "gateway").aiokafka(),
             client_id=self.client_id,
@@ -56,7 +93,21 @@ class EventWriter:
         except (KafkaError, OSError) as exc:
             await producer.stop()
             raise wrap_kafka_error(exc, "connect (gateway producer)") from exc
-        self._producer = producer
+        return producer
+
+    async def _replace_producer(self, stale: AIOKafkaProducer) -> None:
+        """Swap in a fresh idempotent producer (new producer id); the stale one is closed in the background."""
+        closing: AIOKafkaProducer = stale
+        async with self._replacing:
+            if id(self._producer) != id(closing):
+                return  # another request already replaced it
+            fresh = await self._new_producer()
+            self._producer = fresh
+            self.health.producers_replaced += 1
+            log.warning("gateway producer replaced", reason="the cluster no longer knows its producer id")
+        task = asyncio.create_task(closing.stop())
+        self._closing.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._closing.discard)
 
     async def stop(self) -> None:
         """Flush and disconnect."""
@@ -88,22 +139,51 @@ class EventWriter:
             self._known_topics.add(topic)
 
     async def write(self, topic: str, records: Sequence[WireRecord]) -> list[Written]:
-        """Send every record and wait for all acknowledgements; any failure raises WriteFailed (retry all)."""
-        await self.ensure_topic(topic)
+        """Send every record and wait for all acknowledgements, within the deadline; a failure raises WriteFailed.
+
+        Nothing is answered 202 unless Kafka acknowledged every record (acks=all); a 503 may still leave records
+        written, which the retry the partner sends is deduplicated against (same event ids).
+        """
         started = time.perf_counter()
         try:
-            futures: list[Any] = [
-                await self.producer.send(topic, value=r.value, key=r.key, headers=list(r.headers)) for r in records
-            ]
-            results = await asyncio.gather(*futures)
-        except KafkaError as exc:
-            log.error("produce failed", topic=topic, error=str(exc))
+            results = await asyncio.wait_for(self._write(topic, records), WRITE_DEADLINE_SECONDS)
+        except TimeoutError:
+            self.health.record(False, f"no acknowledgement within {WRITE_DEADLINE_SECONDS:.0f} s")
+            log.error("produce timed out", topic=topic, seconds=WRITE_DEADLINE_SECONDS)
             raise WriteFailed(
-                f"Kafka did not acknowledge the events: {type(exc).__name__}: {exc}",
-                hint="retry the same request: event ids make a retry harmless",
-            ) from exc
+                f"Kafka did not acknowledge the events within {WRITE_DEADLINE_SECONDS:.0f} s",
+                hint="retry the same request after Retry-After: event ids make a retry harmless",
+            ) from None
         self.last_produce_seconds = time.perf_counter() - started
-        return [Written(topic, meta.partition, meta.offset) for meta in results]
+        self.health.record(True)
+        return results
+
+    async def _write(self, topic: str, records: Sequence[WireRecord]) -> list[Written]:
+        await self.ensure_topic(topic)
+        for attempt in (1, 2):
+            producer = self.producer
+            try:
+                futures: list[Any] = [
+                    await producer.send(topic, value=r.value, key=r.key, headers=list(r.headers)) for r in records
+                ]
+                results = await asyncio.gather(*futures)
+                return [Written(topic, meta.partition, meta.offset) for meta in results]
+            except STALE_PRODUCER as exc:
+                self.health.record(False, type(exc).__name__)
+                await self._replace_producer(producer)
+                if attempt == 2:
+                    raise self._failed(topic, exc) from exc
+            except TOO_LARGE as exc:
+                raise self._failed(topic, exc, hint="send fewer or smaller events per request") from exc
+            except KafkaError as exc:
+                raise self._failed(topic, exc) from exc
+        raise AssertionError("unreachable")
+
+    def _failed(self, topic: str, exc: KafkaError, hint: str | None = None) -> WriteFailed:
+        self.health.record(False, type(exc).__name__)
+        log.error("produce failed", topic=topic, error=type(exc).__name__)
+        return WriteFailed(f"Kafka did not acknowledge the events: {type(exc).__name__}",
+                           hint=hint or "retry the same request: event ids make a retry harmless")
 
     async def reachable(self, timeout: float = 5.0) -> bool:
         """Whether the cluster answers a metadata request within ``timeout`` seconds."""

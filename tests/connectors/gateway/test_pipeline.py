@@ -2,15 +2,17 @@
 
 A POST retried through a second gateway (whose memory of recent ids is empty) is written twice to the
 inbound topic; the pipeline's (source, id) dedupe delivers it once. GET /v1/cases then answers from
-cases.state at each caller's disclosure level.
+cases.state at each caller's disclosure level, only to partners the case is routed to, and audits each read.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,18 @@ from casehub.core.settings import Settings
 from casehub.streams.pseudonyms import Pseudonyms
 from tests.connectors.gateway.server import GatewayServer, gateway_settings
 from tests.streams.conftest import FAST_SLA, Hub, start_hub
-from tests.streams.harness import NEIGHBOUR_TAMBON, TAMBON, citizen_id, header, read_until, report, with_ids
+from tests.streams.harness import (
+    NEIGHBOUR_TAMBON,
+    TAMBON,
+    citizen_id,
+    follow_up,
+    header,
+    partner,
+    publish,
+    read_until,
+    report,
+    with_ids,
+)
 
 WAIT = 90.0
 
@@ -29,19 +42,27 @@ class Stack:
     hub: Hub
     gateway: GatewayServer
     second: GatewayServer
+    hospital: str
+    crowdfunding: str
 
 
 @pytest.fixture(scope="module")
 def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("stack")
-    hub = start_hub(settings, workdir / "hub", FAST_SLA)
+    slug = "s" + uuid.uuid4().hex[:8]
+    hospital, crowdfunding = f"hosp-{slug}", f"private-{slug}"
+    extra = [  # an OSCC that takes referrals, and a national crowdfunding platform for poverty cases
+        partner(hospital, "hospital", {"provinces": ["84"]}, "full", ["referral.*"], sensitive_access=["health"]),
+        partner(crowdfunding, "private", "national", "full", ["case.reported"], ["poverty"]),
+    ]
+    hub = start_hub(settings, workdir / "hub", FAST_SLA, extra_partners=extra)
     gateways = []
     try:
         for _ in range(2):
             gateway = GatewayServer(gateway_settings(settings, workdir / "home", hub.worker.registry_path), hub.registry)
             gateway.start()
             gateways.append(gateway)
-        yield Stack(hub, *gateways)
+        yield Stack(hub, *gateways, hospital=hospital, crowdfunding=crowdfunding)
     finally:
         for gateway in gateways:
             gateway.stop()
@@ -122,3 +143,43 @@ def test_get_case_is_projected_to_each_callers_disclosure_level(stack: Stack) ->
         assert json.loads(refused.content)["error"] == unknown.json()["error"] == "not_found"
     with stack.gateway.client("hotline-1300") as client:  # national
         assert client.get(f"/v1/cases/{case_id}").status_code == 200
+
+
+def _reads(records: list[Any], case_id: str) -> list[dict[str, Any]]:
+    found = [json.loads(r.value) for r in records]
+    return [a for a in found if a.get("case_id") == case_id and a.get("decision") == "read"]
+
+
+def test_a_partner_the_case_is_not_routed_to_gets_404_and_each_answered_read_is_audited(stack: Stack) -> None:
+    settings = stack.hub.settings
+    reported = report(category="family_violence")
+    publish(settings, stack.hub.lao, [reported])
+    delivered = read_until(settings, [topics.outbound("pso-84")], done=lambda rs: bool(with_ids(rs, {reported.id})),
+                           timeout=WAIT)
+    case_id = with_ids(delivered, {reported.id})[0].key.decode()
+    triaged = follow_up("case.triaged", case_id=case_id, issue_category="family_violence", assigned_unit=stack.hospital)
+    publish(settings, "pso-84", [triaged])
+    since = time.time()
+
+    # the OSCC owns the case (it subscribes to referrals only): it reads the case once the triage reached the view
+    owned = _get_when_known(stack.gateway, stack.hospital, case_id)
+    assert owned["owner"] == stack.hospital and owned["disclosure"] == "full"
+    office = _get_when_known(stack.gateway, "pso-84", case_id)
+    assert office["issue_category"] == "family_violence"
+
+    # the crowdfunding partner covers the whole country, but the hub never routes it a family-violence case
+    with stack.gateway.client(stack.crowdfunding) as client:
+        refused = client.get(f"/v1/cases/{case_id}")
+        unknown = client.get("/v1/cases/CASE-20260101-00AAAAAAAA")
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.json()["error"] == unknown.json()["error"] == "not_found"
+    assert refused.json()["message"].replace(case_id, "?") == unknown.json()["message"].replace(
+        "CASE-20260101-00AAAAAAAA", "?")  # word for word what an unknown case gets
+
+    audit = read_until(settings, [topics.HUB_AUDIT], since=since - 1, timeout=WAIT, settle=2.0,
+                       done=lambda rs: {"pso-84", stack.hospital} <= {a["recipient"] for a in _reads(rs, case_id)})
+    reads = _reads(audit, case_id)
+    assert {a["recipient"] for a in reads} == {"pso-84", stack.hospital}  # the refused read disclosed nothing
+    record = next(a for a in reads if a["recipient"] == "pso-84")
+    assert record["disclosure"] == "full" and record["channel"] == "gateway GET /v1/cases/{case_id}"
+    assert record["subject_token"] == office["subject_token"] and record["event_id"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -10,24 +12,35 @@ from casehub.connectors.gateway.models import Health
 from casehub.connectors.gateway.state import gateway_of
 
 routes = APIRouter(tags=["operations"])
+RECENT_FAILURE_SECONDS = 30.0
+"""A write that failed this recently makes /healthz answer 503, even while metadata requests succeed."""
 
 
 @routes.get(
     "/healthz",
     response_model=Health,
-    summary="Whether the gateway can reach Kafka",
-    responses={503: {"model": Health, "description": "Kafka is unreachable"}},
+    summary="Whether the gateway can reach Kafka and its last write was acknowledged",
+    responses={503: {"model": Health, "description": "Kafka is unreachable, or the last write failed",
+                     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}}},
 )
 async def healthz(request: Request) -> JSONResponse:
     hub = gateway_of(request)
-    kafka = await hub.writer.reachable()
+    kafka = await hub.writer.reachable(timeout=3.0)
+    produced = hub.writer.health
+    # reachable is not enough: after a cluster restart metadata answered while every write failed
+    failing = produced.ok is False and produced.at is not None and time.time() - produced.at < RECENT_FAILURE_SECONDS
+    healthy = kafka and not failing
     health = Health(
-        status="ok" if kafka else "unavailable",
+        status="ok" if healthy else "unavailable",
         kafka=kafka,
         cases_view_ready=hub.cases.ready,
         cases_known=len(hub.cases.cases),
+        last_produce_ok=produced.ok,
+        last_produce_error=produced.error,
+        producers_replaced=produced.producers_replaced,
     )
-    return JSONResponse(health.model_dump(), status_code=200 if kafka else 503)
+    return JSONResponse(health.model_dump(), status_code=200 if healthy else 503,
+                        headers=None if healthy else {"Retry-After": "5"})
 
 
 @routes.get(
