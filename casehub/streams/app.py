@@ -11,7 +11,7 @@ from mode.utils.queues import ThrowableQueue
 
 from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
-from casehub.streams import exactly_once
+from casehub.streams import exactly_once, faust_compat
 
 # RocksDB sized for a small worker: faust opens one database per table and partition (5 tables x 6
 # partitions = 30), each with its own write buffers and block cache; with faust's defaults (64 MB write
@@ -46,6 +46,7 @@ def replication_factor(settings: Settings) -> int:
 
 def base_app(settings: Settings) -> faust.App:
     """A faust App configured from ``settings`` with no agents yet (the topology adds them)."""
+    faust_compat.self_check()
     data_dir(settings).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.worker_id,
@@ -79,6 +80,7 @@ def base_app(settings: Settings) -> faust.App:
         logging_config=None,
     )
     exactly_once.install(app)
+    faust_compat.install(app)
     _keep_queued_records_on_resume(app)
     return app
 

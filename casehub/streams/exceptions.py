@@ -32,3 +32,7 @@ class CaseRightRefused(StageRejected):
 
 class WorkerConfigError(ConfigError):
     """The worker cannot start with these settings (data folder, registry, topics)."""
+
+
+class FaustIncompatible(WorkerConfigError):
+    """The installed faust-streaming lacks a private name casehub relies on (``faust_compat.self_check``)."""

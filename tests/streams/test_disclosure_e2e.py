@@ -76,7 +76,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(settings: Settings) -> Iterator[Stack]:
-    slug = "d" + uuid.uuid4().hex[:8]
+    slug = "d" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))  # no digits: no tambon
     workdir = workdir_for(settings)
     workdir.mkdir(parents=True)
     everything = ["*"]
@@ -163,7 +163,7 @@ def test_pseudonymised_partners_get_their_own_tokens_and_case_references(stack: 
 
 
 def test_nothing_below_the_full_level_carries_an_identifier_free_text_tambon_or_partner_reference(stack: Stack) -> None:
-    seed = int(stack.slug[1:], 16) % 1_000_000_007
+    seed = uuid.uuid4().int % 1_000_000_007
     options = SimulatorOptions(provinces=("84",), duplicates=0.4, retries=0.1, local_share=0.8)
     simulated = [r for r in generate(seed, 8, options, registry=stack.registry) if r.event is not None]
     result = run_casehub(["simulate", "-n", "8", "--seed", str(seed), "--province", "84", "--duplicates", "0.4",
