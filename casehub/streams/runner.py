@@ -17,10 +17,12 @@ import faust
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.ops.topics import admin_client, broker_count
 from casehub.streams.app import assemble, data_dir
+from casehub.streams.exceptions import WorkerConfigError
 from casehub.streams.topology import Pipeline
 
 log = get_logger(__name__)
@@ -91,6 +93,21 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
                  partitions=sorted({t.num_partitions for t in missing}))
 
 
+def require_topics(settings: Settings, pipeline: Pipeline) -> None:
+    """Refuse to start, naming them, when topics the pipeline reads or writes are missing (not a crash mid-event)."""
+    wanted = {topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, topics.STATS_AGGREGATES}
+    for org in pipeline.registry.partners:
+        wanted.update((topics.inbound(org), topics.outbound(org)))
+    with admin_client(settings, "worker") as client:
+        missing = sorted(wanted - set(client.list_topics()))
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise WorkerConfigError(
+            f"{len(missing)} topic(s) the pipeline reads or writes do not exist: {shown}",
+            hint="run `casehub topics apply` (and `casehub access apply`) for this registry, then start the worker",
+        )
+
+
 def cluster_replication(settings: Settings) -> int:
     """min(3, brokers) of the cluster the worker joins: its internal topics survive a broker's loss on 3 nodes."""
     with admin_client(settings, "worker") as client:
@@ -105,6 +122,7 @@ def run_worker(settings: Settings, registry: object = None) -> int:
     if settings.topic_replication is None:
         settings = settings.model_copy(update={"topic_replication": cluster_replication(settings)})
     app, pipeline = assemble(settings, registry)
+    require_topics(settings, pipeline)
     ensure_internal_topics(settings, app, pipeline)
     pipeline.metrics.serve(settings)
     discard_state_after_crash(settings, Path(app.conf.tabledir))

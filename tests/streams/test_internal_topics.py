@@ -38,3 +38,19 @@ def test_a_new_groups_topics_get_the_configured_partitions_and_an_upgrade_keeps_
     ensure_internal_topics(older, app, pipeline)
     names = [f"{older.worker_id}-intake", f"{older.worker_id}-expiry-changelog", f"{older.worker_id}-cases-changelog"]
     assert set(partitions(older, names).values()) == {6}
+
+
+def test_a_worker_whose_partners_topics_are_missing_says_which_and_does_not_start(settings: Settings, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.streams.harness import CASEHUB, Worker, partner, registry_yaml
+
+    org = "lao-" + uuid.uuid4().hex[:8]
+    path = tmp_path / "partners.yaml"
+    path.write_text(registry_yaml([partner(org, "lao", {"tambons": ["840502"]}, "full", ["*"])]))
+    env = Worker(settings, tmp_path, path).env()
+    done = subprocess.run([str(CASEHUB), "worker"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 2 topic(s) the pipeline reads or writes do not exist:")
+    assert f"partner.{org}.inbound" in last and f"partner.{org}.outbound" in last and "casehub topics apply" in last
