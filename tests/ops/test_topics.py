@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,10 @@ def test_config_drift_is_reported_and_altered_only_on_request(broker_settings: S
 
     altered = {r.name: r for r in apply_topics(broker_settings, load(broker_settings), alter_configs=True).results}
     assert altered[topic].configs_altered
+    # the controller accepted the change; the broker applies it from the metadata log a moment later
+    deadline = time.monotonic() + 15
+    while topic_configs(admin, topic, "retention.ms")["retention.ms"] != str(7 * 86_400_000) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert topic_configs(admin, topic, "retention.ms")["retention.ms"] == str(7 * 86_400_000)
 
 
