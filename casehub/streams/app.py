@@ -72,6 +72,7 @@ def base_app(settings: Settings) -> faust.App:
         stream_wait_empty=True,
         web_enabled=True,
         web_host="127.0.0.1",
+        web_bind="127.0.0.1",  # web_host only names the URL; without web_bind faust listens on 0.0.0.0
         web_port=settings.worker_web_port,
         web_in_thread=False,
         autodiscover=False,
