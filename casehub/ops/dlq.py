@@ -23,7 +23,7 @@ from casehub.core.settings import Settings
 from casehub.ops import operator_audit
 from casehub.ops.exceptions import BadSelection, RecordNotFound
 from casehub.ops.kafka_io import REQUEST_TIMEOUT_MS, Span, read_spans, reader, whole_topic, writer
-from casehub.streams.dlq import HEADER_PREFIX, read_error
+from casehub.streams.dlq import HEADER_PREFIX, read_error, redrive_key, sign_redrive
 
 REDRIVE_PREFIX = "hub.redrive."
 MARKER_HEADER = REDRIVE_PREFIX + "of"
@@ -84,15 +84,16 @@ class DeadLetter:
         except ValueError:
             return 1
 
-    def redrive_headers(self, redrive_id: str) -> Headers:
-        """The record's own headers, then its attempt count and the re-drive's provenance."""
+    def redrive_headers(self, redrive_id: str, key: bytes) -> Headers:
+        """The record's own headers, then its attempt count and the re-drive's provenance, signed for intake."""
         own = [(k, v) for k, v in self.headers if not k.startswith((HEADER_PREFIX, REDRIVE_PREFIX))]
-        return [
+        headers = [
             *own,
             (HEADER_PREFIX + "attempts", str(self.attempts).encode()),
             (REDRIVE_PREFIX + "id", redrive_id.encode()),
             (REDRIVE_PREFIX + "dlq", self.coordinates.encode()),
         ]
+        return [*headers, sign_redrive(key, headers, self.value)]
 
 
 @dataclass
@@ -239,13 +240,15 @@ def redrive(settings: Settings, chosen: Sequence[DeadLetter], already: Sequence[
                   "offset": d.error.get("offset"), "stage": d.stage, "attempts": d.attempts} for d in chosen],
         count=len(chosen), already_redriven=[d.coordinates for d in already],
     )
+    # the worker's intake keeps a re-drive's hub.* headers only with this signature (it drops partners' hub.* headers)
+    key = redrive_key(settings.pseudonym_key.get_secret_value().encode())
     with writer(settings, client_id=f"casehub-{redrive_id}", transactional_id="casehub-ops-redrive") as producer:
         try:
             producer.init_transactions()
             producer.begin_transaction()
             for letter in chosen:
                 producer.send(letter.error["topic"], key=letter.key, value=letter.value,
-                              headers=letter.redrive_headers(redrive_id))
+                              headers=letter.redrive_headers(redrive_id, key))
                 producer.send(dlq_topic, key=f"redrive:{letter.coordinates}".encode(), value=b"",
                               headers=[(MARKER_HEADER, letter.coordinates.encode()),
                                        (REDRIVE_PREFIX + "id", redrive_id.encode())])

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 HEADER_PREFIX = "hub.error."
 MAX_REASON_BYTES = 4000
@@ -36,14 +41,50 @@ def origin_of(message: object) -> Origin:
 
 
 HUB_NAMESPACE = "hub."
+REDRIVE_SIGNATURE = "hub.redrive.signature"
+REDRIVE_SIGNED = (f"{HEADER_PREFIX}attempts", "hub.redrive.id", "hub.redrive.dlq")
+"""What an operator's re-drive writes onto a record it sends back to a partner's inbound topic, signed."""
 
 
-def without_hub_headers(origin: Origin) -> tuple[Origin, int]:
+def redrive_key(secret: bytes) -> bytes:
+    """The key of re-drive signatures, derived from the hub's secret (never the secret itself)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"casehub re-drive headers v1").derive(secret)
+
+
+def _redrive_mac(key: bytes, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> hmac.HMAC:
+    mac = hmac.HMAC(key, hashes.SHA256())
+    found = dict(headers)
+    for name in REDRIVE_SIGNED:
+        mac.update(name.encode() + b"=" + found.get(name, b"") + b"\n")
+    mac.update(hashlib.sha256(value or b"").digest())
+    return mac
+
+
+def sign_redrive(key: bytes, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> tuple[str, bytes]:
+    """The signature header that lets intake keep a re-drive's attempt count and provenance."""
+    return REDRIVE_SIGNATURE, _redrive_mac(key, headers, value).finalize().hex().encode()
+
+
+def _signed_by_hub(key: bytes | None, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> bool:
+    signature = next((v for k, v in headers if k == REDRIVE_SIGNATURE), None)
+    if key is None or signature is None:
+        return False
+    try:
+        _redrive_mac(key, headers, value).verify(bytes.fromhex(signature.decode("ascii")))
+    except (InvalidSignature, ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def without_hub_headers(origin: Origin, redrive: bytes | None = None) -> tuple[Origin, int]:
     """The record with every ``hub.*`` header a partner wrote removed, and how many there were.
 
-    Only the hub writes that namespace (provenance, commands, errors); a partner's copy is never read.
+    Only the hub writes that namespace (provenance, commands, errors); a partner's copy is never read. The one
+    exception is an operator's re-drive, whose headers carry an HMAC under ``redrive`` (see ``redrive_key``).
     """
-    kept = tuple((k, v) for k, v in origin.headers if not k.lower().startswith(HUB_NAMESPACE))
+    signed = _signed_by_hub(redrive, origin.headers, origin.value)
+    kept = tuple((k, v) for k, v in origin.headers
+                 if not k.lower().startswith(HUB_NAMESPACE) or (signed and k in (*REDRIVE_SIGNED, REDRIVE_SIGNATURE)))
     removed = len(origin.headers) - len(kept)
     if not removed:
         return origin, 0

@@ -27,7 +27,7 @@ from casehub.core.settings import Settings
 from casehub.streams import aggregates, commands, diagnostics, expiry, heap, metrics, timers
 from casehub.streams.app import ROCKSDB_OPTIONS
 from casehub.streams.core import CoreProcessor, Output, StagedTable
-from casehub.streams.dlq import Origin, dead_letter_headers, origin_of, without_hub_headers
+from casehub.streams.dlq import Origin, dead_letter_headers, origin_of, redrive_key, without_hub_headers
 from casehub.streams.exactly_once import CommitGate, Outgoing, TransactionalTable
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import partition_key, shard_of_case
@@ -114,6 +114,7 @@ class Pipeline:
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self.metrics = metrics.install(app)
         self._topics: dict[str, Any] = {}
+        self.redrive_key = redrive_key(settings.pseudonym_key.get_secret_value().encode())
         self._commanded: dict[str, float] = {}
         self._settled = False
         app.agent(self.inbound, name="casehub.intake")(self.intake_agent)
@@ -179,7 +180,7 @@ class Pipeline:
 
     async def _intake(self, inbound: Origin, received: float | None = None) -> None:
         self.metrics.read("validate")
-        origin, removed = without_hub_headers(inbound)
+        origin, removed = without_hub_headers(inbound, self.redrive_key)
         if removed:
             self.metrics.hub_headers_removed(removed)
             log.warning("partner hub headers removed", count=removed, topic=origin.topic, partition=origin.partition,

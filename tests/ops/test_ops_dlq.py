@@ -156,3 +156,19 @@ def test_status_lists_the_running_worker_and_probes_its_metrics_endpoint(hub: Hu
     assert found["endpoints"] == [{"url": url, "up": True, "status": 200}]
     human = CliRunner().invoke(cli, ["status", "--no-dlq"], catch_exceptions=False).output
     assert f"worker   {hub.worker.worker_id}: Stable, 1 member(s)" in human
+
+
+def test_intake_keeps_a_redrives_headers_only_with_the_hubs_signature() -> None:
+    from casehub.streams.dlq import redrive_key, sign_redrive, without_hub_headers
+
+    key = redrive_key(b"the hub's secret")
+    headers = [("ce_id", b"e1"), ("hub.error.attempts", b"2"), ("hub.redrive.id", b"rd-1"), ("hub.redrive.dlq", b"0:7")]
+    signed = (*headers, sign_redrive(key, headers, b"v"))
+    kept, removed = without_hub_headers(Origin("partner.x.inbound", 0, 9, None, b"v", signed), key)
+    assert removed == 0 and read_error(kept.headers)["attempts"] == "2"
+
+    forged = (*headers, sign_redrive(redrive_key(b"a partner's guess"), headers, b"v"))
+    stripped, removed = without_hub_headers(Origin("partner.x.inbound", 0, 9, None, b"v", forged), key)
+    assert removed == 4 and stripped.headers == (("ce_id", b"e1"),)
+    tampered, _ = without_hub_headers(Origin("partner.x.inbound", 0, 9, None, b"other value", signed), key)
+    assert tampered.headers == (("ce_id", b"e1"),)
