@@ -122,7 +122,8 @@ class View:
                 parts.append(f"[{self.headers['ce_casehubdisclosure']}]")
         elif isinstance(self.document, dict):
             doc = self.document
-            keys = ("decision", "action", "event_type", "last_event_type", "case_id", "recipient", "disclosure", "status")
+            keys = ("decision", "action", "event_type", "last_event_type", "case_id", "recipient", "sender", "rule",
+                    "disclosure", "status")
             parts += [f"{k}={doc[k]}" for k in keys if doc.get(k) is not None]
             if doc.get("tambon_code"):
                 parts.append(place_th(doc["tambon_code"]) or "")

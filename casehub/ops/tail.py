@@ -41,7 +41,7 @@ def partners_of(seen: View) -> set[str]:
     if seen.source and seen.source.startswith(topics.event_source("")):
         found.add(seen.source.removeprefix(topics.event_source("")))
     if isinstance(seen.document, dict):
-        found |= {str(seen.document[k]) for k in ("recipient", "owner", "provincial_office") if seen.document.get(k)}
+        found |= {str(seen.document[k]) for k in ("recipient", "sender", "owner", "provincial_office") if seen.document.get(k)}
     if seen.event is not None:
         named = addressee(seen.event)
         if named:

@@ -130,7 +130,7 @@ class CoreProcessor:
         expiring: StagedTable,
     ) -> list[Output]:
         """The outputs of one accepted inbound record; raises StageRejected for one that cannot be processed."""
-        event, org = read_event(origin)
+        event, org = read_event(origin, self.pseudonyms)
         source = topics.event_source(org)
         if dedupe.is_retry(seen, source, event.id, now=now, retention=self.retention):
             log.info("duplicate dropped", event_id=event.id, partner=source, topic=origin.topic, offset=origin.offset)

@@ -31,7 +31,6 @@ FULL, PSEUDONYMISED = "full", "pseudonymised"
 THAI_TIME = timezone(timedelta(hours=7), "ICT")
 _SMALL_AMPHOE = 2
 """An amphoe with this many tambons or fewer is as telling as a tambon: only its province is sent."""
-_UNCHANGED = ("as_is", "keyed:subject", "keyed:case", "keyed:event", "keyed:referral")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,28 @@
-"""Per-recipient pseudonyms: each partner's subject tokens and case, event and referral references are HMACs under a
-key derived for that partner alone, so two partners cannot join their feeds and no feed reverses another's."""
+"""Per-recipient pseudonyms: each partner's subject tokens and case, event and referral references are keyed for that
+partner alone, so two partners cannot join their feeds and no feed reverses another's.
+
+Subject tokens and event references are HMACs (one-way). Case and referral references must come back: a
+pseudonymised partner answers a referral or follows a case up by the reference it was given. They are AES-SIV
+encryptions (deterministic, authenticated; ``cryptography``) under the recipient's key, which only the hub holds:
+the same case always gets the same reference (per-case order holds), a forged or another partner's reference does
+not decrypt, and no partner can reverse one.
+"""
 
 from __future__ import annotations
 
+import base64
+
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from casehub.core.errors import ConfigError
 from casehub.core.settings import Settings
 
 SPACES: tuple[str, ...] = ("subject", "case", "event", "referral")
+REVERSIBLE: frozenset[str] = frozenset({"case", "referral"})
+"""Spaces whose pseudonyms the hub can turn back into the value (for what a partner sends back)."""
 """What a pseudonym stands for; each has its own HMAC domain, so equal inputs of two spaces never match."""
 _SALT = b"casehub recipient pseudonyms"
 _DIGEST_HEX = 32  # 128 bits: no collision among a nation's cases, and short enough to read out
@@ -46,13 +59,41 @@ class Pseudonyms:
             self._keys[recipient] = key
         return key
 
+    def _siv_key(self, recipient: str, space: str) -> bytes:
+        key = self._keys.get(f"{space}\x00{recipient}")
+        if key is None:
+            info = f"casehub reversible {space} reference key v{self.version} for {recipient}".encode()
+            key = HKDF(algorithm=hashes.SHA256(), length=64, salt=_SALT, info=info).derive(self._master)
+            self._keys[f"{space}\x00{recipient}"] = key
+        return key
+
     def pseudonym(self, recipient: str, space: str, value: str) -> str:
-        """``<space>-v<version>-<32 hex>``: the HMAC-SHA256 of ``value`` in ``space`` under ``recipient``'s key."""
+        """``<space>-v<version>-<…>``: ``value`` in ``space`` under ``recipient``'s key (HMAC, or AES-SIV if reversible)."""
         if space not in SPACES:
             raise ConfigError(f"unknown pseudonym space {space!r}", hint=f"one of {', '.join(SPACES)}")
+        if space in REVERSIBLE:
+            sealed = AESSIV(self._siv_key(recipient, space)).encrypt(value.encode(), [space.encode()])
+            return f"{space}-v{self.version}-{base64.b32encode(sealed).decode().rstrip('=').lower()}"
         mac = hmac.HMAC(self.key_for(recipient), hashes.SHA256())
         mac.update(space.encode() + b"\x00" + value.encode())
         return f"{space}-v{self.version}-{mac.finalize().hex()[:_DIGEST_HEX]}"
+
+    def reveal(self, recipient: str, space: str, reference: str) -> str | None:
+        """The value behind a reference the hub gave ``recipient``; None if it is not one (forged, another's, garbled)."""
+        prefix = f"{space}-v{self.version}-"
+        if space not in REVERSIBLE or not reference.startswith(prefix):
+            return None
+        text = reference[len(prefix):].upper()
+        try:
+            sealed = base64.b32decode(text + "=" * (-len(text) % 8))
+            return AESSIV(self._siv_key(recipient, space)).decrypt(sealed, [space.encode()]).decode()
+        except (InvalidTag, ValueError, UnicodeDecodeError):
+            return None
+
+    @staticmethod
+    def is_reference(space: str, value: str | None) -> bool:
+        """Whether ``value`` has the shape of a ``space`` reference (of any key version)."""
+        return bool(value) and value.startswith(f"{space}-v")  # type: ignore[union-attr]
 
     def case_reference(self, recipient: str, case_id: str) -> str:
         """The case id as ``recipient`` knows it at the pseudonymised level (and the key of its outbound records)."""

@@ -186,7 +186,7 @@ class Pipeline:
             log.warning("partner hub headers removed", count=removed, topic=origin.topic, partition=origin.partition,
                         offset=origin.offset)
         try:
-            accepted = accept(origin, now=_now())
+            accepted = accept(origin, now=_now(), pseudonyms=self.core.pseudonyms)
             shard = self.core.shard_for(accepted.event)
         except StageRejected as exc:
             await self.dead_letter(origin, exc)

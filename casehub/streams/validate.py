@@ -14,6 +14,7 @@ from casehub.schemas.validation import validate_event
 from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import shard_of_case
+from casehub.streams.pseudonyms import Pseudonyms
 
 STAGE = "validate"
 
@@ -32,8 +33,12 @@ def _describe(errors: list[FieldError]) -> str:
     return "; ".join(f"{e.field}: {e.message}" for e in errors)
 
 
-def read_event(origin: Origin) -> tuple[CaseEvent, str]:
-    """Decode the record (no domain rules): the event and the org whose inbound topic it came from."""
+def read_event(origin: Origin, pseudonyms: Pseudonyms | None = None) -> tuple[CaseEvent, str]:
+    """Decode the record (no domain rules): the event and the org whose inbound topic it came from.
+
+    A pseudonymised partner names cases and referrals by the references the hub gave it; they are turned back
+    into the hub's ids here, with that partner's key, before anything else reads the event.
+    """
     org = topics.org_of_inbound(origin.topic)
     if org is None:
         raise StageRejected(f"{origin.topic} is not a partner inbound topic", stage=STAGE)
@@ -44,12 +49,28 @@ def read_event(origin: Origin) -> tuple[CaseEvent, str]:
         raise StageRejected(f"cannot decode: {exc.message}{detail}", stage=STAGE, exception="DecodeError") from exc
     # the partner may not set what the hub fills in; its claimed ce_source is replaced by the topic's org
     event = decoded.event.model_copy(update={"subject_token": None, "enrichment": None})
+    if pseudonyms is not None:
+        event = _revealed(event, org, pseudonyms)
     return event, org
 
 
-def accept(origin: Origin, *, now: datetime) -> Accepted:
+def _revealed(event: CaseEvent, org: str, pseudonyms: Pseudonyms) -> CaseEvent:
+    changes: dict[str, str] = {}
+    for field, space in (("case_id", "case"), ("referral_id", "referral")):
+        value = getattr(event, field, None)
+        if not isinstance(value, str) or not Pseudonyms.is_reference(space, value):
+            continue
+        real = pseudonyms.reveal(org, space, value)
+        if real is None:
+            raise StageRejected(f"{event.type} {event.id}: {field} is not a {space} reference the hub gave {org}",
+                                stage=STAGE)
+        changes[field] = real
+    return event.model_copy(update=changes) if changes else event
+
+
+def accept(origin: Origin, *, now: datetime, pseudonyms: Pseudonyms | None = None) -> Accepted:
     """Decode and validate an inbound record, or raise StageRejected saying why (it then goes to ``hub.dlq``)."""
-    event, org = read_event(origin)
+    event, org = read_event(origin, pseudonyms)
     if event.type in HUB_WRITTEN:
         raise StageRejected(f"{event.type} is written by the hub only; partners may not publish it", stage=STAGE)
     try:

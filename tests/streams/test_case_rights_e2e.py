@@ -149,3 +149,33 @@ def test_a_follow_up_cannot_reroute_the_case_to_another_province(rights: Rights)
     moved = rights.event("case.followup", location={"tambon_code": FAR_TAMBON})
     case = refused(rights, rights.centre, moved, "location")  # the centre may follow up, but not move the case
     assert case["tambon_code"] == TAMBON and case["provincial_office"] == "pso-84"
+
+
+def test_a_pseudonymised_partner_answers_a_referral_by_its_own_references_and_no_one_elses(rights: Rights) -> None:
+    from casehub.streams.pseudonyms import Pseudonyms
+
+    settings, ngo = rights.settings, rights.hub.ngo
+    referral = rights.event("referral.requested", recipient=ngo, referral_id=f"RF-{uuid.uuid4().hex[:8]}")
+    publish(settings, rights.hospital, [referral])
+    received = read_until(settings, [topics.outbound(ngo)], done=lambda rs: len(rs) >= 1 and any(
+        decode(r.value, r.headers).event.type == "referral.requested" for r in rs), timeout=WAIT)
+    (mine,) = [decode(r.value, r.headers).event for r in received if decode(r.value, r.headers).event.type == "referral.requested"]
+    assert mine.case_id != rights.case_id and mine.referral_id != referral.referral_id  # the NGO's own references
+
+    accepted = follow_up("referral.accepted", case_id=mine.case_id, issue_category=CATEGORY, referral_id=mine.referral_id,
+                         recipient=ngo)
+    publish(settings, ngo, [accepted])
+    canonical = read_until(settings, [topics.CASES_EVENTS], done=lambda rs: bool(with_ids(rs, {accepted.id})), timeout=WAIT)
+    (record,) = with_ids(canonical, {accepted.id})
+    back = decode(record.value, record.headers).event
+    assert (back.case_id, back.referral_id) == (rights.case_id, referral.referral_id)  # the hub's ids again
+    assert record.key == rights.case_id.encode()
+
+    # another partner's reference of the same case does not open it to the NGO
+    theirs = Pseudonyms.from_settings(settings).case_reference(rights.crowdfunding, rights.case_id)
+    forged = follow_up("referral.accepted", case_id=theirs, issue_category=CATEGORY, referral_id=mine.referral_id,
+                       recipient=ngo)
+    publish(settings, ngo, [forged])
+    dlq = read_until(settings, [topics.HUB_DLQ], done=lambda rs: bool(with_ids(rs, {forged.id})), timeout=WAIT)
+    (dead,) = with_ids(dlq, {forged.id})
+    assert read_error(dead.headers)["reason"].endswith(f"case_id is not a case reference the hub gave {ngo}")

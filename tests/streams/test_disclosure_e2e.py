@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,29 @@ def test_pseudonymised_partners_get_their_own_tokens_and_case_references(stack: 
         assert header(mine[org], "ce_subject") == mine[org].key
         assert case_id.encode() not in mine[org].value + mine[org].key
     assert seen[ngo].case_id != seen[private].case_id
+    # the LAO's id names its tambon: the pseudonymised partners are told the hub sent it
+    assert header(mine[ngo], "ce_source") == header(mine[private], "ce_source") == b"/hub"
+    assert header(mine["pso-84"], "ce_source") == topics.event_source(stack.org("lao")).encode()
+
+
+def test_people_known_by_other_documents_stay_apart_unless_it_is_the_same_document(stack: Stack) -> None:
+    number = str(uuid.uuid4().int)[:7]
+
+    def by_other_id(other_id: str) -> CaseEvent:
+        event = report(category="begging", target_group="general")
+        return event.model_copy(update={"subject": event.subject.model_copy(
+            update={"citizen_id": None, "other_id": other_id, "nationality": "MM"})})
+
+    myanmar, thai, bare, again = (by_other_id(i) for i in (f"MM{number}", f"TH{number}", number, f"mm {number}"))
+    publish(stack.settings, stack.org("lao"), [myanmar, thai, bare, again])
+    ids = {e.id for e in (myanmar, thai, bare, again)}
+    records = read_until(stack.settings, [topics.CASES_EVENTS], timeout=WAIT, settle=3.0,
+                         done=lambda rs: len(with_ids(rs, ids)) >= 4)
+    case_of = {(header(r, "ce_id") or b"").decode(): header(r, "ce_subject") for r in with_ids(records, ids)}
+    assert len({case_of[myanmar.id], case_of[thai.id], case_of[bare.id]}) == 3  # three documents, three people
+    assert case_of[again.id] == case_of[myanmar.id]  # the same passport written another way: one case
+    linked = [r for r in records if header(r, "ce_type") == b"case.linked" and r.key == case_of[myanmar.id]]
+    assert len(linked) == 1
 
 
 def test_nothing_below_the_full_level_carries_an_identifier_free_text_tambon_or_partner_reference(stack: Stack) -> None:
@@ -201,7 +225,7 @@ def test_nothing_below_the_full_level_carries_an_identifier_free_text_tambon_or_
 
 def _leaks(records: list[Any], secrets: set[str]) -> list[str]:
     """What of ``secrets`` the records hold, byte for byte, and any 13-digit number or Thai text other than the
-    names of the amphoes and provinces of Surat Thani (the pseudonymised level's place names)."""
+    names of amphoes and provinces (the pseudonymised level's place names)."""
     blob = b"\n".join(r.value + b"".join(k.encode() + v for k, v in r.headers) + (r.key or b"") for r in records)
     bare = KEYED.sub(b"<pseudonym>", blob)  # a pseudonym's hex may hold any digits
     found = [secret for secret in sorted(secrets) if secret.encode() in bare]
@@ -209,7 +233,7 @@ def _leaks(records: list[Any], secrets: set[str]) -> list[str]:
     # Thai is looked for in the records' text (Avro's binary numbers can look like UTF-8 by chance)
     texts = [json.dumps(decode(r.value, r.headers).event.to_json(), ensure_ascii=False) for r in records]
     texts += [v.decode("utf-8", errors="replace") for r in records for _, v in r.headers]
-    found += sorted({run for text in texts for run in THAI_RUN.findall(text)} - _place_names("84"))
+    found += sorted({run for text in texts for run in THAI_RUN.findall(text)} - _place_names())
     return found
 
 
@@ -270,6 +294,8 @@ def _values(data: Any, parts: list[str]) -> list[Any]:
     return _values(data[parts[0]], parts[1:])
 
 
-def _place_names(province: str) -> set[str]:
-    places = geography.tambons_of_province(province)
-    return {p.province_name_th for p in places} | {p.amphoe_name_th for p in places}
+@cache
+def _place_names() -> frozenset[str]:
+    """The Thai names of every amphoe and province (the national partner also gets other tests' hotline reports)."""
+    places = [p for province in geography.province_codes() for p in geography.tambons_of_province(province)]
+    return frozenset({p.province_name_th for p in places} | {p.amphoe_name_th for p in places})
