@@ -71,8 +71,15 @@ def _port_free(port: int) -> bool:
 
 
 def _new_cluster_id() -> str:
-    """A Kafka cluster id: a random UUID in URL-safe base64 without padding (as kafka-storage random-uuid)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka cluster id: a random UUID in URL-safe base64 without padding (as kafka-storage random-uuid).
+
+    Like Kafka's own Uuid.randomUuid, never one that starts with '-': the storage tool would read it as an option
+    (1 start in 64 failed with "argument --cluster-id/-t: expected one argument").
+    """
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not found.startswith("-"):
+            return found
 
 
 class LocalCluster:

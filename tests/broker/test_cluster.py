@@ -146,3 +146,10 @@ def test_up_after_a_cluster_of_another_size_adapts_or_says_what_to_do_at_once(tm
         assert '"level": "error"' not in adapted.stderr  # waiting for starting nodes is not an error
     finally:
         _casehub(tmp_path, port, "down", "--purge")
+
+
+def test_cluster_ids_never_start_with_a_dash_the_storage_tool_would_read_as_an_option() -> None:
+    from casehub.broker.cluster import _new_cluster_id
+
+    ids = [_new_cluster_id() for _ in range(3000)]
+    assert not [i for i in ids if i.startswith("-")] and len(set(ids)) == len(ids)

@@ -34,7 +34,7 @@ routes = APIRouter(tags=["cases"])
 async def get_case(
     request: Request,
     case_id: Annotated[str, Path(description="The hub's case id, e.g. CASE-20261128-A1B2C3D4E5; a pseudonymised partner "
-                                 "names the case by its own case reference (case-v1-…)", max_length=64)],
+                                 "names the case by its own case reference (case-v1-…)", max_length=128)],
     who: Annotated[Caller, Depends(caller)],
 ) -> CaseView:
     hub = gateway_of(request)
