@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from casehub.core import topics
+from casehub.core.limits import DLQ_MAX_MESSAGE_BYTES
 from casehub.core.settings import Settings
 from casehub.ops.exceptions import TopicProvisioningError
 from casehub.registry import Partner, PartnerKind, Registry
@@ -96,6 +97,7 @@ def plan_topics(registry: Registry, settings: Settings, brokers: int) -> list[To
             "dead letters, unchanged, with hub.error.* headers",
             cleanup_policy="delete",
             retention_ms=str(DLQ_RETENTION_MS),
+            max_message_bytes=str(DLQ_MAX_MESSAGE_BYTES),  # any record a partner topic took fits, with its error headers
         ),
         spec(
             topics.HUB_AUDIT,

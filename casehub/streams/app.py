@@ -9,6 +9,7 @@ import faust
 from mode import CrashingSupervisor
 from mode.utils.queues import ThrowableQueue
 
+from casehub.core import limits
 from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.streams import exactly_once, faust_compat
@@ -69,6 +70,8 @@ def base_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=settings.worker_linger_ms,
         producer_max_batch_size=1024 * 1024,
+        # dead letters of records a partner topic took (up to the broker's limit) fit (core/limits.py)
+        producer_max_request_size=limits.PRODUCER_MAX_REQUEST_BYTES,
         stream_wait_empty=True,
         web_enabled=True,
         web_host="127.0.0.1",

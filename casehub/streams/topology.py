@@ -21,7 +21,7 @@ from typing import Any
 
 import faust
 
-from casehub.core import topics
+from casehub.core import limits, topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.streams import aggregates, commands, diagnostics, expiry, heap, metrics, timers
@@ -185,6 +185,12 @@ class Pipeline:
             self.metrics.hub_headers_removed(removed)
             log.warning("partner hub headers removed", count=removed, topic=origin.topic, partition=origin.partition,
                         offset=origin.offset)
+        size = limits.record_bytes(origin.key, origin.value, origin.headers)
+        if size > limits.MAX_RECORD_BYTES:
+            await self.dead_letter(origin, StageRejected(
+                f"the record is {size} bytes; the hub takes records of at most {limits.MAX_RECORD_BYTES} bytes",
+                stage="validate", exception="RecordTooLarge"))
+            return
         try:
             accepted = accept(origin, now=_now(), pseudonyms=self.core.pseudonyms)
             shard = self.core.shard_for(accepted.event)
@@ -221,6 +227,10 @@ class Pipeline:
             return
         except Exception as exc:  # see _intake
             await self.dead_letter(origin, unexpected(exc, "core", origin))
+            return
+        oversize = _oversize(outputs)
+        if oversize is not None:  # nothing of this event is applied or sent: its tables stay as they were
+            await self.dead_letter(origin, oversize)
             return
         for table in staged.values():
             table.apply()
@@ -370,3 +380,15 @@ def unexpected(exc: Exception, stage: str, origin: Origin) -> StageRejected:
               partition=origin.partition, offset=origin.offset)
     return StageRejected(f"unexpected {type(exc).__name__} in the {stage} stage at {where}", stage=stage,
                          exception=type(exc).__name__)
+
+
+def _oversize(outputs: list[Output]) -> StageRejected | None:
+    """Why the event's outputs cannot be produced (one is over the output limit), or None."""
+    for out in outputs:
+        size = limits.record_bytes(out.key, out.value, out.headers)
+        if size > limits.MAX_OUTPUT_BYTES:
+            return StageRejected(
+                f"its record for {metrics.topic_kind(out.topic)} would be {size} bytes, over the "
+                f"{limits.MAX_OUTPUT_BYTES}-byte limit of the topics the hub writes", stage="core",
+                exception="RecordTooLarge")
+    return None

@@ -143,3 +143,43 @@ def test_dead_letter_reasons_and_worker_logs_never_repeat_the_personal_data_a_pa
         assert secret not in hub.worker.log_text()
     assert cid.encode() in dead.value  # the record itself is kept unchanged for a re-drive
     assert header(dead, "hub.error.stage") == b"validate"
+
+
+def test_a_record_over_the_hubs_size_limit_is_dead_lettered_unchanged_and_the_worker_goes_on(hub: Hub) -> None:
+    from casehub.core import limits
+
+    event = report(category="elderly")
+    wire = encode_binary(event, source="/x")
+    padding = b"\x00" * (limits.MAX_RECORD_BYTES + 20_000 - len(wire.value))  # Kafka takes it; the hub does not
+    big = wire.value + padding
+    producer = KafkaProducer(**connection(hub.settings, "admin").kafka_python(), acks="all", max_request_size=2 * 1024 * 1024)
+    try:
+        producer.send(topics.inbound(hub.lao), value=big, headers=list(wire.headers)).get(timeout=30)
+    finally:
+        producer.close(timeout=5)
+    (dead,) = _dead_letters(hub, {event.id}, 1)
+    error = read_error(dead.headers)
+    assert error["exception"] == "RecordTooLarge" and error["stage"] == "validate"
+    assert f"at most {limits.MAX_RECORD_BYTES} bytes" in error["reason"]
+    assert dead.value == big  # unchanged: hub.dlq takes any record a partner topic took
+
+    after = report(category="elderly")
+    from tests.streams.harness import publish
+
+    publish(hub.settings, hub.lao, [after])
+    delivered = read_until(hub.settings, [topics.outbound("pso-84")], done=lambda rs: bool(with_ids(rs, {after.id})),
+                           timeout=WAIT)
+    assert with_ids(delivered, {after.id})
+
+
+def test_an_event_whose_output_would_be_too_large_is_dead_lettered_before_anything_is_sent() -> None:
+    from casehub.core import limits
+    from casehub.streams.core import Output
+    from casehub.streams.topology import _oversize
+
+    fine = Output(topics.CASES_EVENTS, b"CASE-1", b"x" * 1000, [])
+    huge = Output(topics.outbound("ngo-x"), b"CASE-1", b"x" * limits.MAX_OUTPUT_BYTES, [("ce_id", b"e")])
+    assert _oversize([fine]) is None
+    refused = _oversize([fine, huge])
+    assert refused is not None and refused.stage == "core" and refused.exception == "RecordTooLarge"
+    assert "partner.outbound" in refused.message and "ngo-x" not in refused.message

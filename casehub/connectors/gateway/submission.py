@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from casehub.connectors.gateway.exceptions import RequestInvalid
 from casehub.core import topics
+from casehub.core.limits import MAX_RECORD_BYTES, record_bytes
 from casehub.schemas import HUB_WRITTEN
 from casehub.schemas.codec import STRUCTURED_CONTENT_TYPE, WireRecord, decode, encode_binary
 from casehub.schemas.exceptions import DecodeError, EncodeError, EventInvalid, FieldError
@@ -126,6 +127,10 @@ def prepare_item(
         record = encode_binary(event, source=source)
     except EncodeError as exc:
         return [ItemProblem(index, "", exc.message)]
+    size = record_bytes(record.key, record.value, record.headers)
+    if size > MAX_RECORD_BYTES:
+        return [ItemProblem(index, "", f"the event is {size} bytes once encoded; the hub takes events of at most "
+                                       f"{MAX_RECORD_BYTES} bytes (shorten the free text)")]
     return Prepared(index, event, record, hashlib.sha256(record.value).hexdigest())
 
 

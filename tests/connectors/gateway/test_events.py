@@ -182,3 +182,14 @@ def test_cloudevents_media_types_need_cloudevents(running: Running) -> None:
         batch = client.post("/v1/events", content=json.dumps(body), headers={"Content-Type": "application/cloudevents-batch+json"})
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "specversion"
     assert batch.status_code == 400
+
+
+def test_an_event_over_the_size_limit_gets_422_and_nothing_is_written(running: Running) -> None:
+    event = plain(category="elderly")
+    event["summary"] = "ก" * 400_000  # 1.2 MB once encoded: Kafka's topics would refuse it
+    with running.gateway.client(running.orgs.lao) as client:
+        answer = client.post("/v1/events", json=event)
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert "bytes once encoded; the hub takes events of at most 1000000 bytes" in problem["message"]
+    assert records_with_ids(running, running.orgs.lao, {event["id"]}, expect=0, settle=2.0) == []
