@@ -7,7 +7,6 @@ nothing else. Hub services each get what their work needs (casehub/ops/README.md
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,9 +104,3 @@ def plan_grants(registry: Registry, settings: Settings) -> set[Grant]:
     for service in MANAGED_SERVICES:
         plan.update(service_grants(service, settings))
     return plan
-
-
-def summarise(grants: set[Grant]) -> dict[str, int]:
-    """Counts by resource and operation, for reports."""
-    counts = Counter(f"{g.resource}:{g.operation}" for g in grants)
-    return dict(sorted(counts.items()))

@@ -26,7 +26,7 @@ from kafka.admin._users import ScramMechanism, UserScramCredentialDeletion, User
 from kafka.errors import KafkaError
 
 from casehub.access.acls import MANAGED_SERVICES, Grant, plan_grants
-from casehub.access.exceptions import AccessApplyFailed
+from casehub.access.exceptions import AccessApplyFailed, CredentialsRefused
 from casehub.core import topics
 from casehub.core.kafka_connection import PRINCIPAL_PREFIX, principal_of, read_local_password, write_local_password
 from casehub.core.settings import Settings
@@ -156,7 +156,7 @@ def apply_access(settings: Settings, registry: Registry, *, dry_run: bool = Fals
                     result = admin.create_acls([_acl(g) for g in batch])
                     if result.get("failed"):
                         raise AccessApplyFailed(f"the cluster refused {len(result['failed'])} ACLs: {result['failed'][:3]}")
-                removals = [_filter(g) for g in report.acls_removed] + [_exact_filter(acl) for acl in foreign]
+                removals = [_filter(_acl(g)) for g in report.acls_removed] + [_filter(acl) for acl in foreign]
                 for batch in _batches(removals):
                     admin.delete_acls(batch)
     except KafkaError as exc:
@@ -166,13 +166,8 @@ def apply_access(settings: Settings, registry: Registry, *, dry_run: bool = Fals
     return report
 
 
-def _filter(grant: Grant) -> ACLFilter:
-    acl = _acl(grant)
-    return ACLFilter(principal=acl.principal, host=acl.host, operation=acl.operation,
-                     permission_type=acl.permission_type, resource_pattern=acl.resource_pattern)
-
-
-def _exact_filter(acl: ACL) -> ACLFilter:
+def _filter(acl: ACL) -> ACLFilter:
+    """A filter that matches exactly ``acl`` (DeleteAcls takes filters)."""
     return ACLFilter(principal=acl.principal, host=acl.host, operation=acl.operation,
                      permission_type=acl.permission_type, resource_pattern=acl.resource_pattern)
 
@@ -195,8 +190,6 @@ def set_partner_password(settings: Settings, org: str, *, rotate: bool) -> str:
         with admin_client(settings, "admin") as admin:
             exists = org in scram_users(admin)
             if exists and not rotate:
-                from casehub.access.exceptions import CredentialsRefused
-
                 raise CredentialsRefused(
                     f"{org} already has Kafka credentials; they are shown only once",
                     hint=f"`casehub partners credentials {org} --rotate` issues new ones (the old password stops working)",

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from casehub.access.acls import summarise
 from casehub.access.apply import apply_access, set_partner_password
 from casehub.access.exceptions import CredentialsRefused
 from casehub.access.tls import issue_client_certificate, tls_files
-from casehub.core.kafka_connection import local_security_file
+from casehub.core.kafka_connection import local_ca_file, local_cluster_security
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.registry import Registry, load_registry
@@ -63,14 +62,6 @@ def _partner(registry: Registry, org: str) -> None:
                                  hint="add it to the registry, then `casehub topics apply` and `casehub access apply`")
 
 
-def _mtls_bootstrap(settings: Settings) -> str | None:
-    path = local_security_file(settings.home)
-    if path.exists():
-        value = json.loads(path.read_text()).get("mtls_bootstrap")
-        return str(value) if value else None
-    return None
-
-
 @click.command("credentials")
 @click.argument("org")
 @click.option("--rotate", is_flag=True, help="Issue a new password; the old one stops working at once.")
@@ -84,11 +75,11 @@ def credentials(org: str, rotate: bool, as_json: bool) -> None:
         raise CredentialsRefused(f"{org} authenticates with a client certificate (auth: mtls)",
                                  hint=f"`casehub partners certificate {org}` issues one")
     password = set_partner_password(settings, org, rotate=rotate)
-    ca = settings.kafka_ssl_cafile or tls_files(settings.home).ca_cert
+    ca = local_ca_file(settings)
     document = {
         "org": org, "username": org, "password": password, "bootstrap": settings.bootstrap_servers(),
         "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
-        "ca_pem": ca.read_text() if ca.exists() else "",
+        "ca_pem": ca.read_text() if ca else "",
     }
     if as_json:
         click.echo(json.dumps(document))
@@ -114,17 +105,11 @@ def certificate(org: str, out: Path | None, as_json: bool) -> None:
         raise CredentialsRefused(f"{org} authenticates with SCRAM (the registry says auth: scram)",
                                  hint=f"set `auth: mtls` for {org} in the registry, or use `casehub partners credentials {org}`")
     path = issue_client_certificate(tls_files(settings.home), org, out or Path(f"{org}.pem"))
-    document = {"org": org, "certificate_file": str(path), "bootstrap": _mtls_bootstrap(settings),
+    document = {"org": org, "certificate_file": str(path),
+                "bootstrap": local_cluster_security(settings.home).get("mtls_bootstrap"),
                 "security_protocol": "SSL", "ca_pem": tls_files(settings.home).ca_cert.read_text()}
     if as_json:
         click.echo(json.dumps(document))
         return
     click.echo(f"client certificate of {org} (CN={org}) written to {path}: key and chain, keep it secret")
     click.echo(f"  bootstrap (mTLS)   {document['bootstrap']}")
-
-
-def acl_summary(settings: Settings) -> dict[str, int]:
-    """ACL counts by resource and operation for the configured registry (for reports)."""
-    from casehub.access.acls import plan_grants
-
-    return summarise(plan_grants(load_registry(settings), settings))

@@ -9,10 +9,6 @@ class CertificateError(ConfigError):
     """The development CA or a certificate could not be made or read."""
 
 
-class CredentialsMissing(ConfigError):
-    """A hub service has no Kafka credentials to connect with."""
-
-
 class AccessApplyFailed(BrokerError):
     """The cluster refused a SCRAM user or ACL change."""
 

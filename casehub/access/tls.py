@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from casehub.access.exceptions import CertificateError
+from casehub.core.kafka_connection import tls_folder
 
 BROKER_COMMON_NAME = "casehub-broker"
 # loopback for the local cluster, the compose service names for docker/compose.yaml
@@ -48,7 +49,7 @@ class TlsFiles:
 
 
 def tls_files(home: Path) -> TlsFiles:
-    return TlsFiles(home / "tls")
+    return TlsFiles(tls_folder(home))
 
 
 def _new_key() -> rsa.RSAPrivateKey:
@@ -150,10 +151,3 @@ def issue_client_certificate(files: TlsFiles, common_name: str, path: Path) -> P
     key, cert = _leaf(common_name, ca, server=False)
     _write_private(path, key + cert + files.ca_cert.read_bytes())
     return path
-
-
-def certificate_subject(pem: bytes) -> str:
-    """The common name of the first certificate in a PEM bundle."""
-    cert = x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----"):])
-    values = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(values[0].value) if values else ""

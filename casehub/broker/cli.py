@@ -6,6 +6,7 @@ import json
 
 import click
 
+from casehub.access.tls import tls_files
 from casehub.broker.cluster import LocalCluster
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
@@ -36,7 +37,7 @@ def up(nodes: str | None, timeout: float, insecure: bool) -> None:
     if insecure:
         click.echo(f"kafka up (INSECURE, PLAINTEXT): {len(cluster.nodes)} node(s), bootstrap {bootstrap}, logs {cluster.logs_dir}")
         return
-    ca = cluster.settings.home / "tls" / "ca.pem"
+    ca = tls_files(cluster.settings.home).ca_cert
     click.echo(f"kafka up: {len(cluster.nodes)} node(s), bootstrap {bootstrap} (SASL_SSL, SCRAM-SHA-512), "
                f"mTLS {cluster.mtls_bootstrap}, CA {ca}, logs {cluster.logs_dir}")
 

@@ -94,7 +94,7 @@ class LocalCluster:
         self.security_file = local_security_file(settings.home)
         self.formatted_as_file = self.home / "formatted-as"
         recorded = self._read_state()
-        made_for = self._formatted_nodes()
+        made_for = self._formatted_as()[1]
         count = nodes or (len(recorded["nodes"]) if recorded else made_for or settings.broker_nodes)
         if made_for and count != made_for:
             raise ClusterSizeMismatch(
@@ -103,16 +103,16 @@ class LocalCluster:
             )
         self.nodes = plan_nodes(self.home, settings.broker_port, count)
 
-    def _formatted_nodes(self) -> int | None:
-        """How many nodes the data in this home was formatted for (None before the first format)."""
+    def _formatted_as(self) -> tuple[str, int | None]:
+        """The security mode and node count the data in this home was formatted for (``formatted-as``: "MODE N").
+
+        Homes formatted before that file existed were PLAINTEXT; their node count is that of their data folders.
+        """
         if not self.formatted_as_file.exists():
             formatted = sorted(self.home.glob("data/node-*/meta.properties"))
-            return len(formatted) or None
-        parts = self.formatted_as_file.read_text().split()
-        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-
-    def _formatted_mode(self) -> str:
-        return self.formatted_as_file.read_text().split()[0] if self.formatted_as_file.exists() else "PLAINTEXT"
+            return "PLAINTEXT", len(formatted) or None
+        mode, _, nodes = self.formatted_as_file.read_text().strip().partition(" ")
+        return mode, int(nodes) if nodes.isdigit() else None
 
     # ---- state -------------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
@@ -235,7 +235,7 @@ class LocalCluster:
         formatted = all((n.data_dir / "meta.properties").exists() for n in self.nodes)
         mode = security.client_protocol
         if formatted and id_file.exists():
-            before = self._formatted_mode()
+            before = self._formatted_as()[0]
             if before != mode:
                 raise SecurityMismatch(
                     f"the cluster data in {self.home} was made {before}, and this start asks for {mode}",

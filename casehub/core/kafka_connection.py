@@ -62,14 +62,27 @@ def local_security_file(home: Path) -> Path:
     return home / "broker" / "security.json"
 
 
-def _local_cluster_protocol(settings: Settings) -> str | None:
-    path = local_security_file(settings.home)
-    if not path.exists():
-        return None
+def local_cluster_security(home: Path) -> dict[str, Any]:
+    """What ``local_security_file`` says (security_protocol, sasl_mechanism, mtls_bootstrap); empty if none is up."""
+    path = local_security_file(home)
     try:
-        return str(json.loads(path.read_text()).get("security_protocol", "")) or None
+        found = json.loads(path.read_text()) if path.exists() else {}
     except ValueError:
-        return None
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def tls_folder(home: Path) -> Path:
+    """Where the development CA keeps its files (``casehub.access.tls`` writes them)."""
+    return home / "tls"
+
+
+def local_ca_file(settings: Settings) -> Path | None:
+    """The CA clients trust: CASEHUB_KAFKA_SSL_CAFILE, else the local cluster's development CA if there is one."""
+    if settings.kafka_ssl_cafile is not None:
+        return settings.kafka_ssl_cafile
+    local = tls_folder(settings.home) / "ca.pem"
+    return local if local.exists() else None
 
 
 # ---- the configuration ------------------------------------------------------------------------------
@@ -93,17 +106,6 @@ class KafkaConnection:
     @property
     def uses_sasl(self) -> bool:
         return self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL")
-
-    def describe(self) -> dict[str, Any]:
-        """The settings every rendering must agree on (no password)."""
-        return {
-            "bootstrap_servers": self.bootstrap.split(","),
-            "security_protocol": self.security_protocol,
-            "sasl_mechanism": self.sasl_mechanism if self.uses_sasl else None,
-            "username": self.username if self.uses_sasl else None,
-            "ca_file": str(self.ca_file) if self.uses_tls and self.ca_file else None,
-            "cert_file": str(self.cert_file) if self.uses_tls and self.cert_file else None,
-        }
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """A TLS context that verifies the brokers against the CA (hostname included) and presents the client cert."""
@@ -160,11 +162,7 @@ def connection(settings: Settings, service: Service) -> KafkaConnection:
     bootstrap = settings.bootstrap_servers()
     protocol: str = settings.kafka_security_protocol
     if "kafka_security_protocol" not in settings.model_fields_set:
-        protocol = _local_cluster_protocol(settings) or protocol
-    ca_file = settings.kafka_ssl_cafile
-    if ca_file is None:
-        local_ca = settings.home / "tls" / "ca.pem"
-        ca_file = local_ca if local_ca.exists() else None
+        protocol = local_cluster_security(settings.home).get("security_protocol") or protocol
     username = settings.kafka_sasl_username
     password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
     if protocol in ("SASL_PLAINTEXT", "SASL_SSL") and not (username and password):
@@ -178,7 +176,7 @@ def connection(settings: Settings, service: Service) -> KafkaConnection:
             )
     return KafkaConnection(
         bootstrap=bootstrap, security_protocol=protocol, sasl_mechanism=settings.kafka_sasl_mechanism,
-        username=username, password=password, ca_file=ca_file,
+        username=username, password=password, ca_file=local_ca_file(settings),
         cert_file=settings.kafka_ssl_certfile, key_file=settings.kafka_ssl_keyfile,
     )
 

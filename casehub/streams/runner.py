@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import faust
 from kafka.admin import NewTopic
@@ -64,23 +65,25 @@ def internal_topics(app: faust.App, pipeline: Pipeline) -> list[NewTopic]:
     return found
 
 
-def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipeline) -> None:
+def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipeline, client: Any = None) -> None:
     """Create the internal topics before the consumer joins its group.
 
     faust declares them while starting, after the first assignment: a fresh group then ignores them as
     missing until the next metadata refresh, minutes later. A group that already has its intake topic
     keeps that topic's partition count for every topic it lacks (a table added by an upgrade): faust
     refuses a changelog whose partitions differ from its source topic's, and the intake cannot change.
+    ``client``: an admin client already open (the worker's start-up), else one is opened for this call.
     """
     wanted = internal_topics(app, pipeline)
     intake = pipeline.intake.get_topic_name()
-    with admin_client(settings, "worker") as client:
-        existing = set(client.list_topics())
+    opened = contextlib.nullcontext(client) if client is not None else admin_client(settings, "worker")
+    with opened as admin:
+        existing = set(admin.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         if not missing:
             return
         if intake in existing:
-            (described,) = client.describe_topics([intake])
+            (described,) = admin.describe_topics([intake])
             established = len(described["partitions"])
             if established != settings.worker_partitions:
                 log.warning("the worker group's topics keep their partition count", topic=intake,
@@ -88,18 +91,17 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
             missing = [NewTopic(t.name, established, t.replication_factor, topic_configs=t.topic_configs)
                        for t in missing]
         with contextlib.suppress(TopicAlreadyExistsError):  # another worker of the group was first
-            client.create_topics(missing)
+            admin.create_topics(missing)
         log.info("internal topics created", topics=[t.name for t in missing],
                  partitions=sorted({t.num_partitions for t in missing}))
 
 
-def require_topics(settings: Settings, pipeline: Pipeline) -> None:
+def require_topics(client: Any, pipeline: Pipeline) -> None:
     """Refuse to start, naming them, when topics the pipeline reads or writes are missing (not a crash mid-event)."""
     wanted = {topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, topics.STATS_AGGREGATES}
     for org in pipeline.registry.partners:
         wanted.update((topics.inbound(org), topics.outbound(org)))
-    with admin_client(settings, "worker") as client:
-        missing = sorted(wanted - set(client.list_topics()))
+    missing = sorted(wanted - set(client.list_topics()))
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise WorkerConfigError(
@@ -108,10 +110,9 @@ def require_topics(settings: Settings, pipeline: Pipeline) -> None:
         )
 
 
-def cluster_replication(settings: Settings) -> int:
+def cluster_replication(client: Any) -> int:
     """min(3, brokers) of the cluster the worker joins: its internal topics survive a broker's loss on 3 nodes."""
-    with admin_client(settings, "worker") as client:
-        brokers = broker_count(client)
+    brokers = broker_count(client)
     log.info("replication follows the cluster", brokers=brokers, replication=min(3, brokers))
     return min(3, brokers)
 
@@ -119,11 +120,12 @@ def cluster_replication(settings: Settings) -> int:
 def run_worker(settings: Settings, registry: object = None) -> int:
     """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
     settings.require_secret_pseudonym_key()
-    if settings.topic_replication is None:
-        settings = settings.model_copy(update={"topic_replication": cluster_replication(settings)})
-    app, pipeline = assemble(settings, registry)
-    require_topics(settings, pipeline)
-    ensure_internal_topics(settings, app, pipeline)
+    with admin_client(settings, "worker") as client:  # one connection for every start-up check
+        if settings.topic_replication is None:
+            settings = settings.model_copy(update={"topic_replication": cluster_replication(client)})
+        app, pipeline = assemble(settings, registry)
+        require_topics(client, pipeline)
+        ensure_internal_topics(settings, app, pipeline, client)
     pipeline.metrics.serve(settings)
     discard_state_after_crash(settings, Path(app.conf.tabledir))
     marker = _marker(settings)

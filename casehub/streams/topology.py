@@ -15,6 +15,7 @@ Two hops, each one Kafka transaction per source partition (see ``exactly_once``)
 from __future__ import annotations
 
 import traceback
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,13 +59,16 @@ def origin_headers(origin: Origin) -> list[tuple[str, bytes]]:
     ]
 
 
-def original(message: Any) -> Origin:
+def _headers(message: Any) -> list[tuple[str, bytes]]:
+    return [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
+
+
+def original(message: Any, headers: list[tuple[str, bytes]]) -> Origin:
     """The inbound record an intake record carries (key, value and headers as the partner sent them).
 
     Raises StageRejected when the hub's own provenance headers are missing or unreadable (the intake record is
-    then dead-lettered as it is).
+    then dead-lettered as it is). ``headers``: the message's, already read by the caller.
     """
-    headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
     own = [(k, v) for k, v in headers if not k.startswith(ORIGIN_PREFIX)]
     try:
         topic = (_header(headers, f"{ORIGIN_PREFIX}topic") or b"").decode("ascii")
@@ -171,12 +175,16 @@ class Pipeline:
             topic=origin.topic, partition=origin.partition, offset=origin.offset,
         )
 
-    async def intake_agent(self, stream: Any) -> None:
-        """Hop 1: validate each inbound record, then forward it by shard or dead-letter it."""
+    async def _each_new(self, stream: Any, handle: Callable[[Any], Awaitable[None]]) -> None:
+        """Every agent's loop: each event under the commit gate, a record fetched twice handled once."""
         async for event in stream.events():
             async with self.gate.processing(event) as fresh:
                 if fresh:
-                    await self._intake(origin_of(event.message), event.message.timestamp)
+                    await handle(event.message)
+
+    async def intake_agent(self, stream: Any) -> None:
+        """Hop 1: validate each inbound record, then forward it by shard or dead-letter it."""
+        await self._each_new(stream, lambda message: self._intake(origin_of(message), message.timestamp))
 
     async def _intake(self, inbound: Origin, received: float | None = None) -> None:
         self.metrics.read("validate")
@@ -206,16 +214,13 @@ class Pipeline:
 
     async def core_agent(self, stream: Any) -> None:
         """Hop 2: dedupe, enrich, publish the case, route and deliver; escalate missed SLAs."""
-        async for event in stream.events():
-            async with self.gate.processing(event) as fresh:
-                if fresh:
-                    await self._core(event.message)
+        await self._each_new(stream, self._core)
 
     async def _core(self, message: Any) -> None:
-        headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
+        headers = _headers(message)
         self.metrics.read("core")
         try:
-            origin = original(message)
+            origin = original(message, headers)
         except StageRejected as exc:
             await self.dead_letter(origin_of(message), exc)
             return
@@ -251,16 +256,12 @@ class Pipeline:
 
     async def commands_agent(self, stream: Any) -> None:
         """The hub's own commands (escalate, expire), each in its partition's transaction like an event."""
-        async for event in stream.events():
-            async with self.gate.processing(event) as fresh:
-                if fresh:
-                    await self._command(event.message)
+        await self._each_new(stream, self._command)
 
     async def _command(self, message: Any) -> None:
-        headers = [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
         self.metrics.read(commands.STAGE)
         try:
-            command = commands.parse(headers, message.value)
+            command = commands.parse(_headers(message), message.value)
             if isinstance(command, commands.Escalate):
                 await self._escalate(command.case_id)
             else:
@@ -310,10 +311,7 @@ class Pipeline:
 
     async def aggregates_agent(self, stream: Any) -> None:
         """Hop 3: count new cases per cell; publish a cell when it appears (suppressed) and from 5 cases on."""
-        async for event in stream.events():
-            async with self.gate.processing(event) as fresh:
-                if fresh:
-                    await self._count_cell(event.message)
+        await self._each_new(stream, self._count_cell)
 
     async def _count_cell(self, message: Any) -> None:
         key = message.key

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from casehub.core.errors import ConfigError
-from casehub.core.kafka_connection import KafkaConnection
+from casehub.core.kafka_connection import KafkaConnection, local_ca_file
 from casehub.core.settings import Settings
 
 FIELDS = ("org", "username", "password", "bootstrap", "security_protocol", "sasl_mechanism", "ca_pem")
@@ -81,18 +81,13 @@ def partner_connection(settings: Settings, org: str, credentials: PartnerCredent
         return KafkaConnection(bootstrap=settings.bootstrap_servers(), security_protocol=protocol,
                                sasl_mechanism=settings.kafka_sasl_mechanism, username=settings.kafka_sasl_username,
                                password=settings.kafka_sasl_password.get_secret_value(),
-                               ca_file=settings.kafka_ssl_cafile or _local_ca(settings))
+                               ca_file=local_ca_file(settings))
     if settings.kafka_ssl_certfile:
         return KafkaConnection(bootstrap=settings.bootstrap_servers(), security_protocol="SSL",
-                               ca_file=settings.kafka_ssl_cafile or _local_ca(settings),
+                               ca_file=local_ca_file(settings),
                                cert_file=settings.kafka_ssl_certfile, key_file=settings.kafka_ssl_keyfile)
     raise ConfigError(
         f"no Kafka credentials for {org}",
         hint="pass credentials=PartnerCredentials.load('<org>.json') (from `casehub partners credentials ORG --json`), "
         "or set CASEHUB_KAFKA_SASL_USERNAME / CASEHUB_KAFKA_SASL_PASSWORD / CASEHUB_KAFKA_SSL_CAFILE",
     )
-
-
-def _local_ca(settings: Settings) -> Path | None:
-    path = settings.home / "tls" / "ca.pem"
-    return path if path.exists() else None
