@@ -34,6 +34,7 @@ from casehub.schemas.models import parse_event
 from casehub.streams import enrich
 from casehub.streams.keys import new_case_id
 
+SCHEMA_BASE = "http://127.0.0.1:8080"  # the hub URL the records name their schemas under (readers use type and version)
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "events"
 CITIZEN_IDS = ("1103700123458", "3100600123455", "1101700203451")
 
@@ -71,7 +72,7 @@ def canonical_records(registry, count: int, source: str) -> list[tuple[bytes | N
             data["assigned_unit"] = "pso-84"
         event = enrich.enrich(parse_event(data), registry=registry, now=now, state=None,
                               sla_high=timedelta(hours=1), sla_standard=timedelta(hours=3))
-        wire = encode_binary(event, source=source)
+        wire = encode_binary(event, source=source, schema_base=SCHEMA_BASE)
         records.append((wire.key, wire.value, wire.headers))
     return records
 

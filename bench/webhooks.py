@@ -37,6 +37,7 @@ from casehub.registry import parse_registry
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import parse_event
 
+SCHEMA_BASE = "http://127.0.0.1:8080"  # the hub URL the records name their schemas under (readers use type and version)
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "events" / "case.triaged.json"
 
 
@@ -79,7 +80,7 @@ def write_events(settings: Settings, topic: str, events: int, cases: int) -> Non
     producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all", linger_ms=20)
     for n in range(events):
         event = parse_event({**data, "id": f"bench-{n}", "case_id": f"CH-bench-{n % cases:05d}"})
-        wire = encode_binary(event, source="/partners/hotline-1300")
+        wire = encode_binary(event, source="/partners/hotline-1300", schema_base=SCHEMA_BASE)
         producer.send(topic, key=wire.key, value=wire.value, headers=[*wire.headers, ("ce_casehubdisclosure", b"full")])
     producer.flush(timeout=60)
     producer.close()

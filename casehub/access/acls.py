@@ -20,7 +20,6 @@ ResourceKind = Literal["TOPIC", "GROUP", "TRANSACTIONAL_ID", "CLUSTER"]
 Pattern = Literal["LITERAL", "PREFIXED"]
 Operation = Literal["READ", "WRITE", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS", "IDEMPOTENT_WRITE"]
 CLUSTER_NAME = "kafka-cluster"
-HUB_TOPICS = (topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, topics.STATS_AGGREGATES)
 
 
 @dataclass(frozen=True, order=True)
@@ -61,8 +60,9 @@ def service_grants(service: Service, settings: Settings) -> list[Grant]:
     if service == "worker":
         worker = settings.worker_id  # faust names its group, internal topics and transactional ids after it
         grants += _grants(who, "TOPIC", "partner.", "PREFIXED", "READ", "WRITE", "DESCRIBE")
-        for name in HUB_TOPICS:
-            grants += _grants(who, "TOPIC", name, "LITERAL", "READ", "WRITE", "DESCRIBE")
+        for name in topics.HUB_TOPICS:
+            if name != topics.HUB_AUDIT:  # only the auditor writes the sealed log
+                grants += _grants(who, "TOPIC", name, "LITERAL", "READ", "WRITE", "DESCRIBE")
         grants += _grants(who, "TOPIC", worker, "PREFIXED", "CREATE", "READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS")
         grants += _grants(who, "GROUP", worker, "PREFIXED", "READ", "DESCRIBE")
         grants += _grants(who, "TRANSACTIONAL_ID", worker, "PREFIXED", "WRITE", "DESCRIBE")
@@ -71,12 +71,12 @@ def service_grants(service: Service, settings: Settings) -> list[Grant]:
         # writes partners' inbound topics for HTTP partners, streams their outbound topics, reads case state
         grants += _grants(who, "TOPIC", "partner.", "PREFIXED", "READ", "WRITE", "DESCRIBE")
         grants += _grants(who, "TOPIC", topics.CASES_STATE, "LITERAL", "READ", "DESCRIBE")
-        grants += _grants(who, "TOPIC", topics.HUB_AUDIT, "LITERAL", "WRITE", "DESCRIBE")
+        grants += _grants(who, "TOPIC", topics.HUB_AUDIT_ENTRIES, "LITERAL", "WRITE", "DESCRIBE")
         grants += _grants(who, "CLUSTER", CLUSTER_NAME, "LITERAL", "IDEMPOTENT_WRITE")
     elif service == "webhooks":
         grants += _grants(who, "TOPIC", "partner.", "PREFIXED", "READ", "DESCRIBE")
         grants += _grants(who, "TOPIC", topics.HUB_DLQ, "LITERAL", "WRITE", "DESCRIBE")
-        grants += _grants(who, "TOPIC", topics.HUB_AUDIT, "LITERAL", "WRITE", "DESCRIBE")
+        grants += _grants(who, "TOPIC", topics.HUB_AUDIT_ENTRIES, "LITERAL", "WRITE", "DESCRIBE")
         grants += _grants(who, "GROUP", settings.webhook_group_id, "PREFIXED", "READ", "DESCRIBE")
         grants += _grants(who, "CLUSTER", CLUSTER_NAME, "LITERAL", "IDEMPOTENT_WRITE")
     elif service == "operator":
@@ -84,6 +84,15 @@ def service_grants(service: Service, settings: Settings) -> list[Grant]:
         grants += _grants(who, "TOPIC", "*", "LITERAL", "READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS")
         grants += _grants(who, "GROUP", "*", "LITERAL", "READ", "DESCRIBE")
         grants += _grants(who, "TRANSACTIONAL_ID", "casehub-ops", "PREFIXED", "WRITE", "DESCRIBE")
+        grants += _grants(who, "CLUSTER", CLUSTER_NAME, "LITERAL", "DESCRIBE", "IDEMPOTENT_WRITE")
+    elif service == "auditor":
+        # `casehub audit seal`: reads every service's entries, is the only writer of the sealed log
+        sealer = settings.audit_sealer_id
+        grants += _grants(who, "TOPIC", topics.HUB_AUDIT_ENTRIES, "LITERAL", "READ", "DESCRIBE")
+        grants += _grants(who, "TOPIC", topics.HUB_AUDIT, "LITERAL", "READ", "WRITE", "DESCRIBE")
+        grants += _grants(who, "TOPIC", sealer, "PREFIXED", "READ", "WRITE", "DESCRIBE")
+        grants += _grants(who, "GROUP", sealer, "PREFIXED", "READ", "DESCRIBE")
+        grants += _grants(who, "TRANSACTIONAL_ID", sealer, "PREFIXED", "WRITE", "DESCRIBE")
         grants += _grants(who, "CLUSTER", CLUSTER_NAME, "LITERAL", "DESCRIBE", "IDEMPOTENT_WRITE")
     elif service == "simulator":
         # simulated partner traffic for demos and tests: never on a cluster with real partners
@@ -93,7 +102,7 @@ def service_grants(service: Service, settings: Settings) -> list[Grant]:
     return grants
 
 
-MANAGED_SERVICES: tuple[Service, ...] = ("worker", "gateway", "webhooks", "operator", "simulator")
+MANAGED_SERVICES: tuple[Service, ...] = ("worker", "gateway", "webhooks", "operator", "simulator", "auditor")
 
 
 def plan_grants(registry: Registry, settings: Settings) -> set[Grant]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from casehub.access.acls import MANAGED_SERVICES
 from casehub.access.apply import apply_access, set_partner_password
 from casehub.access.exceptions import CredentialsRefused
 from casehub.access.tls import issue_client_certificate, tls_files
@@ -50,7 +51,7 @@ def apply(dry_run: bool, as_json: bool) -> None:
     hidden = max(0, len(report.acls_added) - 20) + max(0, len(report.acls_removed) - 20)
     if hidden:
         click.echo(f"... and {hidden} more (--json lists all)")
-    click.echo(f"{report.acls_total} ACLs planned for {report.partners} partners and 5 hub services: "
+    click.echo(f"{report.acls_total} ACLs planned for {report.partners} partners and {len(MANAGED_SERVICES)} hub services: "
                f"{len(report.acls_added)} {'would be ' if dry_run else ''}added, "
                f"{len(report.acls_removed)} {'would be ' if dry_run else ''}removed; "
                f"{report.seconds:.1f} s")

@@ -348,6 +348,26 @@ class LocalCluster:
                 while time.monotonic() < deadline and any(n.alive for n in self.status() if n.node_id == node_id):
                     time.sleep(0.1)
 
+    def restart_node(self, node_id: int, timeout: float = 120.0) -> None:
+        """Start a node that died (``kill_node``, a crash) again on its own data; wait until every node answers."""
+        state = self._read_state()
+        if not state:
+            raise StartFailed(f"no cluster of {self.home} is running", hint="start it with `casehub broker up`")
+        if any(n.alive for n in self.status() if n.node_id == node_id):
+            return
+        node = next(n for n in self.nodes if n.node_id == node_id)
+        server_log = node.log_dir / "server.log"
+        offset = server_log.stat().st_size if server_log.exists() else 0
+        process = self._start_node(java_binary(), f"{ensure_jars(self.settings.cache_dir)}/*", node)
+        self._write_state({**{n["node_id"]: n["pid"] for n in state["nodes"]}, node_id: process.pid})
+        # until the dead node is fenced the cluster still lists it: only the node's own log says it is serving again
+        deadline = time.monotonic() + timeout
+        while b"Kafka Server started" not in _read_from(server_log, offset):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise StartFailed(f"node {node_id} did not start again: {_tail(server_log)}", hint=f"see {self.logs_dir}")
+            time.sleep(0.2)
+        self._wait_ready({node_id: process}, max(1.0, deadline - time.monotonic()))
+
 
 def _remove(path: Path) -> None:
     import shutil
@@ -356,6 +376,12 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
         path.unlink()
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read()
 
 
 def _tail(path: Path, lines: int = 3) -> str:

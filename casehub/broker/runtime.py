@@ -1,4 +1,4 @@
-"""Resolve Apache Kafka's jars (one pinned 4.x release) and their dependencies from Maven Central with Maven."""
+"""Resolve pinned Java jars (Apache Kafka 4.x, Apache Avro) and their dependencies from Maven Central with Maven."""
 
 from __future__ import annotations
 
@@ -14,14 +14,23 @@ from casehub.core.logging import get_logger
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
 
+AVRO_VERSION = "1.12.2"
+"""Apache Avro for Java: the third parser every published schema must pass (the Python ``avro`` package matches it)."""
+
+KAFKA_ARTIFACTS = (
+    f"org.apache.kafka:kafka_2.13:{KAFKA_VERSION}",
+    # kafka-tools brings Kafka's own console producer and consumer (clients casehub did not write, for tests)
+    f"org.apache.kafka:kafka-tools:{KAFKA_VERSION}",
+    f"org.apache.logging.log4j:log4j-core:{LOG4J_VERSION}",
+    f"org.apache.logging.log4j:log4j-slf4j-impl:{LOG4J_VERSION}",
+)
+AVRO_ARTIFACTS = (f"org.apache.avro:avro:{AVRO_VERSION}",)
+
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
-  <groupId>casehub</groupId><artifactId>kafka-runtime</artifactId><version>{kafka}</version><packaging>pom</packaging>
+  <groupId>casehub</groupId><artifactId>{name}</artifactId><version>1</version><packaging>pom</packaging>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{kafka}</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>{kafka}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>{log4j}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>{log4j}</version></dependency>
+{dependencies}
   </dependencies>
 </project>
 """
@@ -44,20 +53,31 @@ def java_binary() -> str:
     return java
 
 
-def ensure_jars(cache_dir: Path) -> Path:
-    """Return the folder holding Kafka's jars and their dependencies, resolving them with Maven on first use."""
-    libs = cache_dir / f"kafka-{KAFKA_VERSION}" / "libs"
-    complete = libs.parent / ".complete"
-    # kafka-tools brings Kafka's own console producer and consumer (clients casehub did not write, for tests)
-    if complete.exists() and any(libs.glob("kafka_2.13-*.jar")) and any(libs.glob("kafka-tools-[0-9]*.jar")):
-        return libs
+def maven_binary() -> str:
+    """The mvn executable; raises ToolMissing when Maven is not installed."""
     mvn = shutil.which("mvn")
     if not mvn:
         raise ToolMissing("Maven is not installed", hint="install it, e.g. `apt-get install maven`")
-    libs.parent.mkdir(parents=True, exist_ok=True)
-    pom = libs.parent / "pom.xml"
-    pom.write_text(_POM.format(kafka=KAFKA_VERSION, log4j=LOG4J_VERSION))
-    log.info("resolving kafka jars", version=KAFKA_VERSION, into=str(libs))
+    return mvn
+
+
+def _dependency(coordinates: str) -> str:
+    group, artifact, version = coordinates.split(":")
+    return (f"    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
+            f"<version>{version}</version></dependency>")
+
+
+def resolve_jars(folder: Path, artifacts: tuple[str, ...], *, name: str) -> Path:
+    """Copy ``artifacts`` (``group:artifact:version``) and their runtime dependencies into ``folder/libs`` with Maven.
+
+    Maven fetches from Maven Central into its local repository once; a later call finds everything there.
+    """
+    mvn = maven_binary()
+    libs = folder / "libs"
+    folder.mkdir(parents=True, exist_ok=True)
+    pom = folder / "pom.xml"
+    pom.write_text(_POM.format(name=name, dependencies="\n".join(_dependency(a) for a in artifacts)))
+    log.info("resolving jars", artifacts=list(artifacts), into=str(libs))
     result = subprocess.run(
         [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
          f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
@@ -66,8 +86,29 @@ def ensure_jars(cache_dir: Path) -> Path:
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
         raise JarsUnavailable(
-            f"Maven could not fetch Apache Kafka {KAFKA_VERSION}: {' | '.join(tail)}",
+            f"Maven could not fetch {', '.join(artifacts)}: {' | '.join(tail)}",
             hint="check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml)",
         )
+    return libs
+
+
+def ensure_jars(cache_dir: Path) -> Path:
+    """Return the folder holding Kafka's jars and their dependencies, resolving them with Maven on first use."""
+    folder = cache_dir / f"kafka-{KAFKA_VERSION}"
+    libs, complete = folder / "libs", folder / ".complete"
+    if complete.exists() and any(libs.glob("kafka_2.13-*.jar")) and any(libs.glob("kafka-tools-[0-9]*.jar")):
+        return libs
+    resolve_jars(folder, KAFKA_ARTIFACTS, name="kafka-runtime")
     complete.write_text(KAFKA_VERSION)
+    return libs
+
+
+def ensure_avro_jars(cache_dir: Path) -> Path:
+    """Return the folder holding Apache Avro's Java jars (and Jackson, which it needs), resolving them on first use."""
+    folder = cache_dir / f"avro-{AVRO_VERSION}"
+    libs, complete = folder / "libs", folder / ".complete"
+    if complete.exists() and any(libs.glob(f"avro-{AVRO_VERSION}.jar")):
+        return libs
+    resolve_jars(folder, AVRO_ARTIFACTS, name="avro-runtime")
+    complete.write_text(AVRO_VERSION)
     return libs

@@ -13,6 +13,8 @@ from casehub.core.errors import HubError
 # verb -> "module:attribute"; each module owns its verb and imports its heavy dependencies itself
 COMMANDS: dict[str, str] = {
     "access": "casehub.access.cli:access",
+    "asyncapi": "casehub.connectors.asyncapi.cli:asyncapi",
+    "audit": "casehub.audit.cli:audit",
     "broker": "casehub.broker.cli:broker",
     "gateway": "casehub.connectors.gateway.cli:gateway",
     "import": "casehub.connectors.csv_import.cli:import_csv",
@@ -22,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "schemas": "casehub.schemas.cli:schemas",
     "status": "casehub.ops.watch_cli:status",
     "simulate": "casehub.connectors.simulator.cli:simulate",
+    "subject": "casehub.rights.cli:subject",
     "replay": "casehub.connectors.replay.cli:replay",
     "tail": "casehub.ops.watch_cli:tail",
     "topics": "casehub.ops.cli:topics",

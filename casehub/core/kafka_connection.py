@@ -21,8 +21,8 @@ from typing import Any, Literal
 from casehub.core.errors import ConfigError
 from casehub.core.settings import Settings
 
-Service = Literal["admin", "worker", "gateway", "webhooks", "operator", "simulator"]
-SERVICES: tuple[Service, ...] = ("admin", "worker", "gateway", "webhooks", "operator", "simulator")
+Service = Literal["admin", "worker", "gateway", "webhooks", "operator", "simulator", "auditor"]
+SERVICES: tuple[Service, ...] = ("admin", "worker", "gateway", "webhooks", "operator", "simulator", "auditor")
 PRINCIPAL_PREFIX = "casehub-"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
 
     # Kafka: an existing cluster, or the local one that `casehub broker up` starts
     kafka_bootstrap: str | None = Field(default=None, description="Existing cluster; unset = the local broker")
+    kafka_mtls_bootstrap: str | None = Field(
+        default=None, description="The cluster's mTLS listener (partners with auth: mtls), as documented to them; unset = "
+        "the local cluster's",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="SASL_SSL", description="The local cluster's own choice (security.json) wins when bootstrap is unset"
     )
@@ -62,10 +67,21 @@ class Settings(BaseSettings):
         default=1, ge=1, description="Version of CASEHUB_PSEUDONYM_KEY: part of every per-recipient pseudonym; raise it "
         "when the key is rotated",
     )
+    audit_sealer_id: str = Field(default="casehub-audit", description="Consumer group of `casehub audit seal`: "
+                                 "one per cluster, the only writer of hub.audit")
+    audit_sealer_web_port: int = Field(default=6067, description="Port of the sealer's faust status server")
+    audit_signing_key_file: Path | None = Field(
+        default=None, description="File holding that key (PEM), e.g. a mounted secret; read when the key is unset",
+    )
+    audit_signing_key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key (PEM) that seals hub.audit records; unset = made once under "
+        "<home>/audit (local clusters only)",
+    )
 
     # stream worker
     worker_id: str = "casehub"
     worker_web_port: int = 6066
+    worker_web_host: str = Field(default="127.0.0.1", description="Address faust's status web server listens on")
     worker_metrics_port: int = Field(default=9466, description="Prometheus /metrics of the worker; 0 = off")
     worker_metrics_host: str = Field(default="127.0.0.1", description="Address the metrics server listens on")
     worker_data_dir: Path | None = Field(default=None, description="RocksDB tables; unset = <home>/worker")
@@ -88,8 +104,14 @@ class Settings(BaseSettings):
     worker_session_timeout: float = Field(default=10.0, description="Seconds before a dead worker's partitions move")
     worker_instance_id: str | None = Field(
         default=None,
-        description="Static group membership (unique per worker process): a restarted worker gets its partitions back "
-        "without a rebalance",
+        description="Static group membership (group.instance.id, unique per worker process): a worker restarted within "
+        "the session timeout gets its partitions back without a rebalance. Unset = <worker_id>-<hostname>-<hash of its "
+        "data dir>, stable across restarts; empty = dynamic membership (a clean stop hands partitions over at once)",
+    )
+    worker_group_size: int = Field(
+        default=1, ge=1,
+        description="Workers expected to share the group: each table partition gets min(2, size - 1) standby "
+        "replicas on the other workers, so a worker's partitions move without restoring their tables first",
     )
     sla_high_risk_seconds: int = Field(default=3600, description="High risk: assign within 1 h (Primero default)")
     sla_standard_seconds: int = Field(default=3 * 3600, description="Other cases: assign within 3 h")
@@ -108,6 +130,10 @@ class Settings(BaseSettings):
     gateway_max_batch: int = Field(default=500, description="Most events one POST /v1/events may carry")
     gateway_max_upload_bytes: int = Field(default=5_000_000, description="Largest CSV upload or event batch body")
     gateway_keepalive_seconds: float = Field(default=15.0, description="SSE comment interval that keeps proxies open")
+    public_url: str | None = Field(
+        default=None, description="Base URL partners reach the gateway at (e.g. https://casehub.example.go.th): every "
+        "ce_dataschema names a schema under it; unset = http://<gateway_host>:<gateway_port>",
+    )
 
     # webhook delivery (casehub webhooks)
     webhook_group_id: str = Field(default="casehub-webhooks", description="Consumer group of the webhook dispatcher")
@@ -118,6 +144,8 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=300.0, ge=0, description="Largest wait between attempts (and Retry-After)")
     webhook_max_in_flight: int = Field(default=256, ge=1, description="Events read but not yet delivered or dead-lettered")
     webhook_refresh_seconds: float = Field(default=10.0, gt=0, description="How often the dispatcher looks for new secrets/URLs")
+    webhook_metrics_port: int = Field(default=9467, description="Prometheus /metrics of the webhook dispatcher; 0 = off")
+    webhook_metrics_host: str = Field(default="127.0.0.1", description="Address the dispatcher's metrics server listens on")
 
     @field_validator("broker_nodes")
     @classmethod
@@ -125,6 +153,27 @@ class Settings(BaseSettings):
         if value not in (1, 3):
             raise ValueError("the local cluster has 1 node or 3 (a quorum of three voters)")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not a base URL such as https://casehub.example.go.th (http or https, no query)")
+        return value.strip().rstrip("/")
+
+    def public_base_url(self) -> str:
+        """The hub's public URL without a trailing slash: CASEHUB_PUBLIC_URL, else the gateway's own local address."""
+        if self.public_url:
+            return self.public_url
+        host = self.gateway_host
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"  # listening on every interface: this machine reaches it on loopback
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.gateway_port}"
 
     def bootstrap_servers(self) -> str:
         """The bootstrap address: CASEHUB_KAFKA_BOOTSTRAP, else the running local cluster, else its default port."""

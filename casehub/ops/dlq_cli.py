@@ -11,6 +11,7 @@ from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.ops import dlq as dead_letters
 from casehub.ops import operator_audit
+from casehub.ops.read_audit import read_audit, shown
 from casehub.ops.records import headers_dict, view
 
 
@@ -55,8 +56,11 @@ def list_command(as_json: bool) -> None:
 def show(where: str, as_json: bool) -> None:
     """One record of hub.dlq: its error context, every header, and the event decoded where possible."""
     partition, offset = dead_letters.parse_coordinates(where)
-    record = dead_letters.fetch(_settings(), partition, offset)
+    settings = _settings()
+    record = dead_letters.fetch(settings, partition, offset)
     seen = view(record)
+    with read_audit(settings, "dlq show") as audit:
+        audit.record([shown(seen, dlq=True)])  # recorded before it is on the screen
     if as_json:
         click.echo(json.dumps(seen.as_dict(), ensure_ascii=False, indent=1))
         return
@@ -86,10 +90,9 @@ def show(where: str, as_json: bool) -> None:
 @click.option("--all", "everything", is_flag=True, help="Every dead letter not yet re-driven (no other selection).")
 @click.option("--again", is_flag=True, help="Also send records an earlier re-drive already sent.")
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send nothing.")
-@click.option("--operator", help="Who re-drives, for hub.audit (default: login@host).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def redrive(stages: tuple[str, ...], reasons: tuple[str, ...], offsets: tuple[str, ...], everything: bool,
-            again: bool, dry_run: bool, operator: str | None, as_json: bool) -> None:
+            again: bool, dry_run: bool, as_json: bool) -> None:
     """Send selected dead letters back, unchanged, to the topic they failed on (after a fix).
 
     Each carries hub.error.attempts; one that fails again returns to hub.dlq with its attempts raised.
@@ -104,7 +107,7 @@ def redrive(stages: tuple[str, ...], reasons: tuple[str, ...], offsets: tuple[st
     criteria = {"stages": list(stages), "reasons": list(reasons), "offsets": list(offsets), "all": everything,
                 "again": again}
     report = dead_letters.redrive(settings, chosen, [] if again else already,
-                                  operator=operator_audit.operator_name(operator), criteria=criteria, dry_run=dry_run)
+                                  operator=operator_audit.operator_principal(settings), criteria=criteria, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
         return

@@ -16,7 +16,6 @@ from casehub.ops.lag import GroupInfo, groups, lag
 from casehub.ops.topics import admin_client
 
 WORKER_PROTOCOL = "faust"
-HUB_TOPICS = (topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, topics.STATS_AGGREGATES)
 
 
 @dataclass
@@ -50,7 +49,7 @@ def _broker(settings: Settings, status: Status) -> list[str]:
 
 
 def _topics(names: list[str], status: Status) -> None:
-    missing = [t for t in HUB_TOPICS if t not in names]
+    missing = [t for t in topics.HUB_TOPICS if t not in names]
     status.topics = {
         "total": len(names),
         "inbound": sum(1 for n in names if n.startswith("partner.") and n.endswith(".inbound")),

@@ -57,6 +57,14 @@ def follow(settings: Settings, topic: str, *, from_beginning: bool = False, max_
            idle_timeout: float | None = None, where: TailFilter | None = None) -> Iterator[View]:
     """Decoded records of ``topic`` that pass ``where``: from now on (or from the beginning), until ``max_records``
     were shown or nothing arrived for ``idle_timeout`` seconds (None: follow until interrupted)."""
+    for batch in follow_batches(settings, topic, from_beginning=from_beginning, max_records=max_records,
+                                idle_timeout=idle_timeout, where=where):
+        yield from batch
+
+
+def follow_batches(settings: Settings, topic: str, *, from_beginning: bool = False, max_records: int | None = None,
+                   idle_timeout: float | None = None, where: TailFilter | None = None) -> Iterator[list[View]]:
+    """:func:`follow`, one list per fetch: what an audited display records before it shows."""
     where = where or TailFilter()
     shown = 0
     with reader(settings, client_id="casehub-tail") as consumer:
@@ -75,11 +83,9 @@ def follow(settings: Settings, topic: str, *, from_beginning: bool = False, max_
                 last = time.monotonic()
             elif idle_timeout is not None and time.monotonic() - last > idle_timeout:
                 return
-            for records in batches.values():
-                for record in records:
-                    seen = view(record)
-                    if where.matches(seen):
-                        yield seen
-                        shown += 1
-                        if max_records is not None and shown >= max_records:
-                            return
+            matching = [seen for records in batches.values() for seen in map(view, records) if where.matches(seen)]
+            if max_records is not None:
+                matching = matching[: max_records - shown]
+            if matching:
+                shown += len(matching)
+                yield matching

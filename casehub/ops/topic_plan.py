@@ -20,6 +20,8 @@ FOREVER = "-1"
 
 CASES_EVENTS_RETENTION = FOREVER  # the canonical history: replay and re-projection start here
 AUDIT_RETENTION_MS = 3653 * DAY_MS  # ten years: PDPA accountability, the longest civil limitation (CCC s193/30)
+AUDIT_ENTRIES_RETENTION_MS = 7 * DAY_MS  # sealed into hub.audit within seconds; a week covers a long worker outage
+INTERNAL_RETENTION_MS = 7 * DAY_MS  # the worker's intake, cells and commands topics: read within seconds, like inbound
 DLQ_RETENTION_MS = 30 * DAY_MS  # a month to notice, fix and re-drive a dead letter
 OUTBOUND_RETENTION_MS = 14 * DAY_MS  # a partner offline for two weeks still catches up; older: `casehub replay`
 INBOUND_RETENTION_MS = 7 * DAY_MS  # the pipeline reads inbound within seconds; a week covers a long outage
@@ -106,6 +108,13 @@ def plan_topics(registry: Registry, settings: Settings, brokers: int) -> list[To
             cleanup_policy="delete",
             retention_ms=str(AUDIT_RETENTION_MS),
             retention_bytes=FOREVER,
+        ),
+        spec(
+            topics.HUB_AUDIT_ENTRIES,
+            case_partitions,  # entries partition P is sealed into hub.audit partition P
+            "audit entries of every service, before the worker chains and signs them into hub.audit",
+            cleanup_policy="delete",
+            retention_ms=str(AUDIT_ENTRIES_RETENTION_MS),
         ),
         spec(
             topics.STATS_AGGREGATES,

@@ -11,7 +11,8 @@ from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.ops import status as hub_status
 from casehub.ops.lag import lag as group_lag
-from casehub.ops.tail import TailFilter, follow
+from casehub.ops.read_audit import read_audit, shown
+from casehub.ops.tail import TailFilter, follow_batches
 
 
 def _settings() -> Settings:
@@ -37,13 +38,17 @@ def tail(topic: str, from_beginning: bool, max_records: int | None, idle_timeout
     Reads without a consumer group: no offsets are committed anywhere.
     """
     where = TailFilter(frozenset(event_types), frozenset(case_ids), frozenset(partners))
-    try:
-        for seen in follow(_settings(), topic, from_beginning=from_beginning, max_records=max_records,
-                           idle_timeout=idle_timeout, where=where):
-            click.echo(json.dumps(seen.as_dict(), ensure_ascii=False) if as_json else seen.summary())
-            sys.stdout.flush()
-    except KeyboardInterrupt:
-        return
+    settings = _settings()
+    with read_audit(settings, "tail", source_topic=topic) as audit:
+        try:
+            for batch in follow_batches(settings, topic, from_beginning=from_beginning, max_records=max_records,
+                                        idle_timeout=idle_timeout, where=where):
+                audit.record([shown(seen) for seen in batch])  # recorded before it is on the screen
+                for seen in batch:
+                    click.echo(json.dumps(seen.as_dict(), ensure_ascii=False) if as_json else seen.summary())
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            return
 
 
 @click.command()

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from casehub.connectors.asyncapi.cli import partner_asyncapi
 from casehub.connectors.gateway.keys_cli import key_command
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
@@ -66,6 +67,7 @@ def partners() -> None:
 
 
 partners.add_command(key_command)  # `casehub partners key ORG`: API keys of the HTTP gateway (issue 5)
+partners.add_command(partner_asyncapi)  # `casehub partners asyncapi ORG`: its AsyncAPI 3.0 document
 
 
 @partners.command("list")

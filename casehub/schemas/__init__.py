@@ -1,12 +1,11 @@
 """The case event contract: Avro schemas (the single source of truth), models, wire codec, domain validation."""
 
+from casehub.schemas.dataschema import avro_schema_url, json_schema_url, parse_dataschema
 from casehub.schemas.loader import (
     EVENT_TYPES,
     HUB_WRITTEN,
     load_schema,
-    parse_schema_id,
     raw_schema,
-    schema_id,
     schema_version,
 )
 from casehub.schemas.markings import FieldMarking, field_markings
@@ -17,8 +16,9 @@ __all__ = [
     "FieldMarking",
     "field_markings",
     "load_schema",
-    "parse_schema_id",
+    "avro_schema_url",
+    "json_schema_url",
+    "parse_dataschema",
     "raw_schema",
-    "schema_id",
     "schema_version",
 ]

@@ -8,20 +8,15 @@ from pathlib import Path
 
 import click
 
+from casehub.core.settings import Settings
 from casehub.schemas.codec import decode
 from casehub.schemas.compatibility import check_all
-from casehub.schemas.exceptions import DecodeError, EventInvalid, FieldError, SchemaChanged
+from casehub.schemas.dataschema import JSON_SCHEMA_SUFFIX, Rendition, avro_schema_url, json_schema_url
+from casehub.schemas.exceptions import DecodeError, EventInvalid, FieldError, SchemaChanged, UnknownEventType
 from casehub.schemas.generate import GENERATED, render_models
-from casehub.schemas.loader import (
-    EVENT_TYPES,
-    HUB_WRITTEN,
-    freeze,
-    history_versions,
-    raw_schema,
-    schema_id,
-    schema_version,
-)
+from casehub.schemas.loader import EVENT_TYPES, HUB_WRITTEN, freeze, schema_version
 from casehub.schemas.markings import field_markings
+from casehub.schemas.publish import published_text, published_versions, stale_published, write_published
 from casehub.schemas.validation import validate_event
 
 _TYPE = click.Choice(EVENT_TYPES)
@@ -35,26 +30,35 @@ def schemas() -> None:
 @schemas.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_types(as_json: bool) -> None:
-    """Every event type with its current version and schema id."""
+    """Every event type with its current version and the URLs of its schemas (CASEHUB_PUBLIC_URL + /v1/schemas/...)."""
+    base = Settings().public_base_url()
     for event_type in EVENT_TYPES:
         row = {
             "type": event_type,
             "version": schema_version(event_type),
-            "schema_id": schema_id(event_type),
-            "versions": history_versions(event_type),
+            "dataschema": avro_schema_url(base, event_type),
+            "json_schema": json_schema_url(base, event_type),
+            "versions": published_versions(event_type),
             "written_by": "hub" if event_type in HUB_WRITTEN else "partners",
         }
         if as_json:
             click.echo(json.dumps(row))
         else:
-            click.echo(f"{event_type:<20} v{row['version']}  {row['schema_id']:<45} {row['written_by']}")
+            click.echo(f"{event_type:<20} v{row['version']}  {row['dataschema']:<60} {row['written_by']}")
 
 
 @schemas.command("show")
 @click.argument("event_type", type=_TYPE)
-def show(event_type: str) -> None:
-    """The self-contained Avro schema of EVENT_TYPE (what is on the wire), as JSON."""
-    click.echo(json.dumps(raw_schema(event_type), ensure_ascii=False, indent=2))
+@click.option("--version", "version", type=int, default=None, help="A published version; default: the current one.")
+@click.option("--json-schema", "as_json_schema", is_flag=True, help="The JSON Schema of the JSON form instead.")
+def show(event_type: str, version: int | None, as_json_schema: bool) -> None:
+    """The published, self-contained Avro schema of EVENT_TYPE (what is on the wire), as JSON."""
+    rendition: Rendition = JSON_SCHEMA_SUFFIX if as_json_schema else "avro"
+    try:
+        text = published_text(event_type, schema_version(event_type) if version is None else version, rendition)
+    except UnknownEventType as exc:
+        raise click.ClickException(f"{exc.message} ({exc.hint})") from exc
+    click.echo(text, nl=False)
 
 
 @schemas.command("markings")
@@ -106,10 +110,12 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
 
 @schemas.command("check")
 def check() -> None:
-    """Every version pair compatible both ways (Apache avro), current schemas frozen, models generated."""
+    """Every version pair compatible both ways (Apache avro), current schemas frozen, models and published schemas
+    generated."""
     problems = check_all()
     if GENERATED.read_text(encoding="utf-8") != render_models():
         problems.append("casehub/schemas/_generated.py is stale: run `casehub schemas generate`")
+    problems += stale_published()
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -130,6 +136,8 @@ def freeze_all() -> None:
 
 @schemas.command("generate")
 def generate() -> None:
-    """Regenerate the pydantic models (_generated.py) from the .avsc files."""
+    """Regenerate the pydantic models (_generated.py) and the published schemas (published/) from the .avsc files."""
     GENERATED.write_text(render_models(), encoding="utf-8")
     click.echo(f"wrote {GENERATED}")
+    written = write_published()
+    click.echo(f"wrote {len(written)} published schemas under {written[0].parent.parent}")

@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 import fastavro
 
+from casehub.schemas.dataschema import avro_schema_url, json_schema_url, parse_dataschema
 from casehub.schemas.exceptions import DecodeError, EncodeError, EventInvalid, UnknownEventType
-from casehub.schemas.loader import load_schema, parse_schema_id, schema_id, writer_schema
+from casehub.schemas.loader import load_schema, writer_schema
 from casehub.schemas.models import CaseEvent, parse_event
 
 SPEC_VERSION = "1.0"
@@ -57,14 +58,14 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _attributes(event: CaseEvent, source: str) -> dict[str, str]:
+def _attributes(event: CaseEvent, source: str, dataschema: str) -> dict[str, str]:
     attributes = {
         "specversion": SPEC_VERSION,
         "id": event.id,
         "source": source,
         "type": event.type,
         "time": rfc3339(event.occurred_at),
-        "dataschema": schema_id(event.type),
+        "dataschema": dataschema,
     }
     if event.case_id:
         attributes["subject"] = event.case_id
@@ -85,16 +86,24 @@ def avro_bytes(event: CaseEvent) -> bytes:
     return buffer.getvalue()
 
 
-def encode_binary(event: CaseEvent, *, source: str) -> WireRecord:
-    """Binary mode: Avro value, ``ce_*`` headers (ce_subject = case id), ``content-type: application/avro``."""
-    headers: Headers = [(f"ce_{name}", value.encode("utf-8")) for name, value in _attributes(event, source).items()]
+def encode_binary(event: CaseEvent, *, source: str, schema_base: str) -> WireRecord:
+    """Binary mode: Avro value, ``ce_*`` headers (ce_subject = case id), ``content-type: application/avro``.
+
+    ``ce_dataschema`` is the URL of the Avro schema under ``schema_base``, the hub's public URL.
+    """
+    attributes = _attributes(event, source, avro_schema_url(schema_base, event.type))
+    headers: Headers = [(f"ce_{name}", value.encode("utf-8")) for name, value in attributes.items()]
     headers.append((CONTENT_TYPE_HEADER, AVRO_CONTENT_TYPE.encode("ascii")))
     return WireRecord(key=_key(event), value=avro_bytes(event), headers=headers)
 
 
-def encode_structured(event: CaseEvent, *, source: str) -> WireRecord:
-    """Structured mode: one JSON CloudEvent whose ``data`` is the event, ``content-type: application/cloudevents+json``."""
-    document: dict[str, Any] = {**_attributes(event, source), "datacontenttype": JSON_CONTENT_TYPE, "data": event.to_json()}
+def encode_structured(event: CaseEvent, *, source: str, schema_base: str) -> WireRecord:
+    """Structured mode: one JSON CloudEvent whose ``data`` is the event, ``content-type: application/cloudevents+json``.
+
+    ``dataschema`` is the URL of the JSON Schema of ``data`` under ``schema_base``, the hub's public URL.
+    """
+    attributes = _attributes(event, source, json_schema_url(schema_base, event.type))
+    document: dict[str, Any] = {**attributes, "datacontenttype": JSON_CONTENT_TYPE, "data": event.to_json()}
     value = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     headers: Headers = [(CONTENT_TYPE_HEADER, f"{STRUCTURED_CONTENT_TYPE}; charset=utf-8".encode("ascii"))]
     return WireRecord(key=_key(event), value=value, headers=headers)
@@ -171,7 +180,7 @@ def _decode_binary(value: bytes, header_map: dict[str, str]) -> Decoded:
     attributes = {name[3:]: text for name, text in header_map.items() if name.startswith("ce_")}
     _check_spec(attributes, _REQUIRED_BINARY, "binary mode: ce_* headers")
     try:
-        event_type, version = parse_schema_id(attributes["dataschema"])
+        event_type, version = parse_dataschema(attributes["dataschema"])
     except UnknownEventType as exc:
         raise DecodeError(f"ce_dataschema: {exc.message}", hint=exc.hint) from exc
     if event_type != attributes["type"]:
@@ -214,7 +223,7 @@ def _decode_structured(value: bytes) -> Decoded:
     attributes = {name: str(v) for name, v in document.items() if name != "data" and v is not None}
     if "dataschema" in attributes:
         try:
-            event_type, _version = parse_schema_id(attributes["dataschema"])
+            event_type, _version = parse_dataschema(attributes["dataschema"])
         except UnknownEventType as exc:
             raise DecodeError(f"dataschema: {exc.message}", hint=exc.hint) from exc
         if event_type != attributes["type"]:

@@ -1,7 +1,8 @@
 """Generate ``_generated.py``, the pydantic models of every event, from the .avsc files (run after a schema change).
 
-Run ``python -m casehub.schemas.generate`` (or ``casehub schemas generate``); a test checks the
-committed file equals a fresh rendering, so the models never drift from the schemas.
+Run ``python -m casehub.schemas.generate`` (or ``casehub schemas generate``, which also writes the published
+schemas, ``casehub.schemas.publish``); tests check the committed files equal a fresh rendering, so neither the
+models nor the published schemas drift from the sources.
 """
 
 from __future__ import annotations
@@ -158,8 +159,11 @@ def render_models() -> str:
 
 
 def main() -> None:
-    """Write ``_generated.py`` next to this module."""
+    """Write ``_generated.py`` next to this module, and the published schemas (``published/``)."""
+    from casehub.schemas.publish import write_published  # publish renders JSON Schemas with this module's names
+
     GENERATED.write_text(render_models(), encoding="utf-8")
+    write_published()
 
 
 if __name__ == "__main__":

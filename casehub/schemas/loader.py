@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
@@ -42,7 +41,6 @@ EVENT_TYPES: tuple[str, ...] = (
 HUB_WRITTEN: frozenset[str] = frozenset({"case.linked", "case.escalated"})
 """Event types only the hub writes; a partner publishing one is refused."""
 
-_SCHEMA_ID = re.compile(r"^urn:casehub:schema:(?P<type>[a-z_]+\.[a-z_]+):v(?P<version>\d+)$")
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
 
@@ -52,7 +50,8 @@ def read_avsc(path: Path) -> dict[str, Any]:
     return data
 
 
-def _check_type(event_type: str) -> None:
+def check_event_type(event_type: str) -> None:
+    """Raise UnknownEventType unless ``event_type`` is in the catalogue."""
     if event_type not in EVENT_TYPES:
         raise UnknownEventType(
             f"unknown event type {event_type!r}", hint=f"known types: {', '.join(EVENT_TYPES)}"
@@ -111,7 +110,7 @@ def _inline(node: Any, defined: set[str]) -> Any:
 
 @cache
 def _composed(event_type: str) -> dict[str, Any]:
-    _check_type(event_type)
+    check_event_type(event_type)
     body = read_avsc(AVSC_DIR / f"{event_type}.avsc")
     envelope_name = body.pop("casehub.envelope", ENVELOPE)
     envelope = read_avsc(AVSC_DIR / f"{envelope_name}.avsc")
@@ -135,34 +134,16 @@ def schema_version(event_type: str) -> int:
     return int(_composed(event_type)["casehub.version"])
 
 
-def schema_id(event_type: str, version: int | None = None) -> str:
-    """The ``ce_dataschema`` URI, e.g. ``urn:casehub:schema:case.reported:v1``."""
-    _check_type(event_type)
-    return f"urn:casehub:schema:{event_type}:v{version or schema_version(event_type)}"
-
-
-def parse_schema_id(uri: str) -> tuple[str, int]:
-    """``urn:casehub:schema:case.reported:v1`` → ``("case.reported", 1)``; raises UnknownEventType otherwise."""
-    found = _SCHEMA_ID.match(uri.strip())
-    if not found:
-        raise UnknownEventType(
-            f"{uri!r} is not a casehub schema id", hint="expected urn:casehub:schema:<event type>:v<version>"
-        )
-    event_type, version = found.group("type"), int(found.group("version"))
-    _check_type(event_type)
-    return event_type, version
-
-
 def history_versions(event_type: str) -> list[int]:
     """The frozen versions of ``event_type`` kept in ``avsc/history/<type>/v<N>.avsc``, ascending."""
-    _check_type(event_type)
+    check_event_type(event_type)
     folder = HISTORY_DIR / event_type
     return sorted(int(p.stem[1:]) for p in folder.glob("v*.avsc"))
 
 
 def history_schema(event_type: str, version: int) -> dict[str, Any]:
     """The frozen, self-contained schema of ``event_type`` version ``version``."""
-    _check_type(event_type)
+    check_event_type(event_type)
     path = HISTORY_DIR / event_type / f"v{version}.avsc"
     if not path.exists():
         raise UnknownEventType(f"{event_type} has no schema version {version}", hint=f"known: {history_versions(event_type)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,10 @@ from mode import CrashingSupervisor
 from mode.utils.queues import ThrowableQueue
 
 from casehub.core import limits
-from casehub.core.kafka_connection import connection
+from casehub.core.kafka_connection import Service, connection
 from casehub.core.settings import Settings
 from casehub.streams import exactly_once, faust_compat
+from casehub.streams.partitioner import KeyHashPartitioner
 
 # RocksDB sized for a small worker: faust opens one database per table and partition (5 tables x 6
 # partitions = 30), each with its own write buffers and block cache; with faust's defaults (64 MB write
@@ -45,13 +48,42 @@ def replication_factor(settings: Settings) -> int:
     return min(3, settings.broker_nodes)
 
 
-def base_app(settings: Settings) -> faust.App:
-    """A faust App configured from ``settings`` with no agents yet (the topology adds them)."""
+def group_instance_id(settings: Settings) -> str | None:
+    """The worker's static group membership id (``group.instance.id``); None = dynamic membership.
+
+    Stable across restarts of the same worker (same host, same data dir: two workers cannot share one,
+    RocksDB locks it), distinct for two workers of one group on one host.
+    """
+    if settings.worker_instance_id is not None:
+        return settings.worker_instance_id or None
+    digest = hashlib.sha256(str(data_dir(settings)).encode()).hexdigest()[:8]
+    return f"{settings.worker_id}-{socket.gethostname()}-{digest}"
+
+
+def member_url(settings: Settings) -> str | None:
+    """How the group's assignor names this worker (faust's canonical URL): by its instance id, not its web port.
+
+    faust's assignor puts each member's URL into the assignment it hands out and refuses one that names another
+    URL; a static member restarted on another web port gets its old assignment back, and its consumer would stop
+    on that refusal (an AssertionError in aiokafka's coordinator routine) and never become ready.
+    """
+    instance = group_instance_id(settings)
+    return None if instance is None else f"http://{socket.gethostname()}/{instance}"
+
+
+def standby_replicas(settings: Settings) -> int:
+    """Standby replicas per table partition: one or two of the other workers the group expects keep a copy."""
+    return min(2, settings.worker_group_size - 1)
+
+
+def base_app(settings: Settings, service: Service = "worker") -> faust.App:
+    """A faust App configured from ``settings`` with no agents yet (the topology adds them), connecting as
+    ``service``'s principal (the audit sealer is a faust app of its own)."""
     faust_compat.self_check()
     data_dir(settings).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.worker_id,
-        **connection(settings, "worker").faust(),
+        **connection(settings, service).faust(),
         store="rocksdb://",
         Table=exactly_once.TransactionalTable,
         datadir=str(data_dir(settings)),
@@ -59,24 +91,26 @@ def base_app(settings: Settings) -> faust.App:
         topic_partitions=settings.worker_partitions,
         topic_replication_factor=replication_factor(settings),
         topic_disable_leader=True,
-        table_standby_replicas=0,
+        table_standby_replicas=standby_replicas(settings),
         key_serializer="raw",
         value_serializer="raw",
         broker_commit_interval=settings.worker_commit_interval,
         broker_commit_every=1000,
         broker_session_timeout=settings.worker_session_timeout,
-        consumer_group_instance_id=settings.worker_instance_id,
+        consumer_group_instance_id=group_instance_id(settings),
         broker_heartbeat_interval=settings.worker_session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=settings.worker_linger_ms,
+        producer_partitioner=KeyHashPartitioner(),  # the default partitioner, without pure-Python murmur2 per record
         producer_max_batch_size=1024 * 1024,
         # dead letters of records a partner topic took (up to the broker's limit) fit (core/limits.py)
         producer_max_request_size=limits.PRODUCER_MAX_REQUEST_BYTES,
         stream_wait_empty=True,
         web_enabled=True,
-        web_host="127.0.0.1",
-        web_bind="127.0.0.1",  # web_host only names the URL; without web_bind faust listens on 0.0.0.0
+        web_host=settings.worker_web_host,
+        web_bind=settings.worker_web_host,  # web_host only names the URL; without web_bind faust listens on 0.0.0.0
         web_port=settings.worker_web_port,
+        canonical_url=member_url(settings),
         web_in_thread=False,
         autodiscover=False,
         # a crashed agent stops the worker (and its process) instead of leaving its partitions unread

@@ -123,7 +123,7 @@ def _refuse(event: CaseEvent, sender: str, case: CaseState, now: datetime, rule:
     reason = f"{event.type} {event.id} from {sender} refused by rule '{rule}': {why}"
     source = topics.event_source(sender)
     value = audit.refusal_record(event, sender=sender, source=source, rule=rule, reason=reason, now=now)
-    record: Record = (topics.HUB_AUDIT, case.case_id.encode(), value, [("content-type", audit.AUDIT_CONTENT_TYPE)])
+    record: Record = (topics.HUB_AUDIT_ENTRIES, case.case_id.encode(), value, [("content-type", audit.AUDIT_CONTENT_TYPE)])
     raise CaseRightRefused(reason, rule=rule, records=(record,))
 
 

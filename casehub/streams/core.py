@@ -14,13 +14,12 @@ from typing import Any
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
-from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
-from casehub.streams import aggregates, audit, authorize, dedupe, enrich, expiry, project, route, state, timers
+from casehub.streams import aggregates, audit, authorize, dedupe, enrich, expiry, project, route, state, timers, wire
 from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.pseudonyms import Pseudonyms
-from casehub.streams.validate import read_event
+from casehub.streams.validate import Accepted, accept
 
 log = get_logger(__name__)
 Headers = list[tuple[str, bytes]]
@@ -89,9 +88,11 @@ class CoreProcessor:
         sla_high: timedelta,
         sla_standard: timedelta,
         cells_topic: str,
+        schema_base: str,
         pseudonyms: Pseudonyms | None = None,
     ) -> None:
         self.registry = registry
+        self.schema_base = schema_base  # the hub's public URL: every record's ce_dataschema names a schema under it
         self.cells_topic = cells_topic
         self.pseudonym_key = pseudonym_key
         self.pseudonyms = pseudonyms or Pseudonyms(pseudonym_key)
@@ -111,6 +112,7 @@ class CoreProcessor:
             sla_high=timedelta(seconds=settings.sla_high_risk_seconds),
             sla_standard=timedelta(seconds=settings.sla_standard_seconds),
             cells_topic=cells_topic,
+            schema_base=settings.public_base_url(),
             pseudonyms=Pseudonyms.from_settings(settings),
         )
 
@@ -129,30 +131,51 @@ class CoreProcessor:
         deadlines: StagedTable,
         expiring: StagedTable,
     ) -> list[Output]:
-        """The outputs of one accepted inbound record; raises StageRejected for one that cannot be processed."""
-        event, org = read_event(origin, self.pseudonyms)
-        source = topics.event_source(org)
-        if dedupe.is_retry(seen, source, event.id, now=now, retention=self.retention):
-            log.info("duplicate dropped", event_id=event.id, partner=source, topic=origin.topic, offset=origin.offset)
-            return []
-        expiry.plan(expiring, expiry.SEEN, dedupe.seen_key(source, event.id), now + self.retention)
+        """The outputs of one inbound record, decoded and validated here; raises StageRejected for one that cannot be
+        processed (then dead-lettered)."""
+        accepted = accept(origin, now=now, pseudonyms=self.pseudonyms)
+        return self.process_accepted(accepted, now=now, seen=seen, subjects=subjects, cases=cases, deadlines=deadlines,
+                                     expiring=expiring)
+
+    def process_accepted(
+        self,
+        accepted: Accepted,
+        *,
+        now: datetime,
+        seen: StagedTable,
+        subjects: StagedTable,
+        cases: StagedTable,
+        deadlines: StagedTable,
+        expiring: StagedTable,
+    ) -> list[Output]:
+        """The outputs of one validated inbound event (``validate.accept``: decoded once, in the core hop)."""
+        event, org, source = accepted.event, accepted.org, accepted.source
         outputs: list[Output] = []
         if event.type == "case.reported":
+            if dedupe.is_retry(seen, source, event.id, now=now, retention=self.retention):
+                log.info("duplicate dropped", event_id=event.id, partner=source)
+                return []
             event, before, case, extra = self._report(event, source, now=now, subjects=subjects, cases=cases)
-            if before is None and event.subject_token:
-                key = dedupe.subject_key(event.subject_token, event.issue_category)
-                expiry.plan(expiring, expiry.SUBJECTS, key, now + self.window)
+            new_subject = before is None and event.subject_token
+            subject_key = dedupe.subject_key(event.subject_token or "", event.issue_category) if new_subject else None
+            expiry.plan_report(expiring, dedupe.seen_key(source, event.id), subject_key, now=now,
+                               retention=self.retention, window=self.window)
             if before is None and event.location.tambon_code:
                 cell = aggregates.cell_key(event.location.tambon_code, event.issue_category, now)
                 outputs.append(Output(self.cells_topic, cell, b"1"))
         else:
-            event, before, case = self._follow_up(event, org, now=now, cases=cases)
+            followed = self._follow_up(event, org, source, now=now, cases=cases, seen=seen)
+            if followed is None:
+                log.info("duplicate dropped", event_id=event.id, partner=source)
+                return []
+            event, before, case = followed
             extra = []
         for canonical, canonical_source in ((event, source), *((e, dedupe.HUB_SOURCE) for e in extra)):
             outputs += self.publish(canonical, canonical_source, case, now=now)
-        cases[case.case_id.encode()] = case.to_bytes()
+        state_bytes = case.to_bytes()  # encoded once: the table's value and the cases.state record
+        cases[case.case_id.encode()] = state_bytes
         self._track_deadline(before, case, deadlines)
-        outputs.append(self._state_record(case))
+        outputs.append(self._state_record(case, state_bytes))
         return outputs
 
     def _report(
@@ -161,83 +184,84 @@ class CoreProcessor:
         """The report under its case id; the case before it (None: a new case) and after it; a ``case.linked``."""
         token = dedupe.token_of(event, self.pseudonym_key)
         placed = dedupe.place_report(event, token=token, index=subjects, cases=cases, now=now, window=self.window)
-        event = event.model_copy(update={"case_id": placed.case_id, "subject_token": token})
+        assigned = {"case_id": placed.case_id, "subject_token": token}
         if placed.is_new:
-            event = self._enrich(event, now=now, case=None)
+            event = self._enrich(event, now=now, case=None, changes=assigned)
             return event, None, state.opened(event, case_id=placed.case_id, now=now), []
         case = state.CaseState.from_bytes(cases[placed.case_id.encode()])
-        event = self._enrich(event, now=now, case=case)
+        event = self._enrich(event, now=now, case=case, changes=assigned)
         linked = dedupe.linked_event(
             event, case_id=placed.case_id, source=source, window_hours=int(self.window.total_seconds() // 3600), now=now
         )
         return event, case, state.advanced(case, event, now=now), [linked]
 
     def _follow_up(
-        self, event: CaseEvent, sender: str, *, now: datetime, cases: StagedTable
-    ) -> tuple[CaseEvent, state.CaseState, state.CaseState]:
-        """The enriched follow-up and its case before and after it; an unknown case or a sender without the right
-        to act on it (``authorize``) is refused."""
+        self, event: CaseEvent, sender: str, source: str, *, now: datetime, cases: StagedTable, seen: StagedTable
+    ) -> tuple[CaseEvent, state.CaseState, state.CaseState] | None:
+        """The enriched follow-up and its case before and after it; None for a retry of one already accepted.
+
+        An unknown case or a sender without the right to act on it (``authorize``) is refused.
+        """
         case_id = event.case_id or ""
         raw = cases.get(case_id.encode())
         if raw is None:
             raise StageRejected(f"{event.type} {event.id}: no case {case_id} is known to the hub", stage="dedupe")
         case = state.CaseState.from_bytes(raw)
-        event = self._enrich(event.model_copy(update={"subject_token": case.subject_token}), now=now, case=case)
+        # the case remembers its follow-ups; ``seen`` still holds those accepted before it did (read, never written)
+        if dedupe.seen_in_case(case, source, event.id, now=now, retention=self.retention) or self._seen_before(
+                seen, source, event.id, now=now):
+            return None
+        event = self._enrich(event, now=now, case=case, changes={"subject_token": case.subject_token})
         authorize.authorize(event, sender=sender, case=case, registry=self.registry, now=now)
-        return event, case, state.advanced(case, event, now=now)
+        after = state.advanced(case, event, now=now)
+        return event, case, dedupe.remembered(after, source, event.id, now=now, retention=self.retention)
 
-    def _enrich(self, event: CaseEvent, *, now: datetime, case: state.CaseState | None) -> CaseEvent:
-        return enrich.enrich(
-            event, registry=self.registry, now=now, state=case, sla_high=self.sla_high, sla_standard=self.sla_standard
-        )
+    def _seen_before(self, seen: StagedTable, source: str, event_id: str, *, now: datetime) -> bool:
+        first_seen = seen.get(dedupe.seen_key(source, event_id))
+        return first_seen is not None and now.timestamp() - float(first_seen) <= self.retention.total_seconds()
+
+    def _enrich(self, event: CaseEvent, *, now: datetime, case: state.CaseState | None,
+                changes: dict[str, Any] | None = None) -> CaseEvent:
+        return enrich.enrich(event, registry=self.registry, now=now, state=case, sla_high=self.sla_high,
+                             sla_standard=self.sla_standard, changes=changes)
 
     def publish(self, event: CaseEvent, source: str, case: state.CaseState, *, now: datetime) -> list[Output]:
-        """``cases.events`` (binary CloudEvent, Avro) plus one projected delivery and one audit record per recipient."""
-        record = encode_binary(event, source=source)
+        """``cases.events`` (binary CloudEvent, Avro), one projected delivery per recipient, and one ``hub.audit``
+        record naming every recipient (level, topic, withheld fields) and every partner the event was withheld from.
+
+        The event is dumped to Avro data once; the canonical record and every projection are written from it.
+        """
+        data = event.to_avro()
+        record = wire.binary_record(data, source=source, schema_base=self.schema_base)
         outputs = [Output(topics.CASES_EVENTS, record.key, record.value, record.headers)]
         deliveries, withheld = route.route(event, registry=self.registry, state=case)
+        recipients: list[audit.Recipient] = []
+        sensitive = project.sensitivity_of(event) if deliveries else frozenset()
         for delivery in deliveries:
             # each recipient's copy is its own: its pseudonyms are keyed to it alone
-            projection = project.project(event, source=source, recipient=delivery.partner.id, level=delivery.disclosure,
-                                         may_see=delivery.may_see, pseudonyms=self.pseudonyms)
-            wire = project.outbound_record(projection, delivery.disclosure)
+            projected = project.project_data(event, data, source=source, recipient=delivery.partner.id,
+                                             level=delivery.disclosure, may_see=delivery.may_see,
+                                             pseudonyms=self.pseudonyms, sensitive=sensitive)
+            out = project.outbound_wire(projected, delivery.disclosure, schema_base=self.schema_base)
             topic = topics.outbound(delivery.partner.id)
-            outputs.append(Output(topic, wire.key, wire.value, wire.headers))
-            outputs.append(self._audit(event, source, delivery.partner.id, delivery.disclosure, topic,
-                                       projection.withheld, now))
-        for refused in withheld:
-            outputs.append(
-                self._audit(event, source, refused.partner.id, refused.partner.disclosure.value, None, (), now, refused.reason)
-            )
+            outputs.append(Output(topic, out.key, out.value, out.headers))
+            recipients.append(audit.Recipient(delivery.partner.id, "delivered", delivery.disclosure, topic,
+                                              projected.withheld))
+        recipients += [audit.Recipient(refused.partner.id, "withheld", refused.partner.disclosure.value, None,
+                                       reason=refused.reason) for refused in withheld]
+        if recipients:
+            outputs.append(self._audit_output(event, source, recipients, now))
         return outputs
 
     @staticmethod
-    def _audit(
-        event: CaseEvent,
-        source: str,
-        recipient: str,
-        disclosure: str,
-        topic: str | None,
-        withheld_fields: tuple[str, ...],
-        now: datetime,
-        refusal: str | None = None,
-    ) -> Output:
-        value = audit.audit_record(
-            event,
-            recipient=recipient,
-            disclosure=disclosure,
-            source=source,
-            topic=topic,
-            withheld_fields=withheld_fields,
-            decision="withheld" if refusal else "delivered",
-            reason=refusal,
-            now=now,
-        )
-        return Output(topics.HUB_AUDIT, (event.case_id or "").encode(), value, [("content-type", audit.AUDIT_CONTENT_TYPE)])
+    def _audit_output(event: CaseEvent, source: str, recipients: list[audit.Recipient], now: datetime) -> Output:
+        value = audit.disclosure_record(event, source=source, recipients=recipients, now=now)
+        return Output(topics.HUB_AUDIT_ENTRIES, (event.case_id or "").encode(), value, [("content-type", audit.AUDIT_CONTENT_TYPE)])
 
     @staticmethod
-    def _state_record(case: state.CaseState) -> Output:
-        return Output(topics.CASES_STATE, case.case_id.encode(), case.to_bytes(), [("content-type", b"application/json")])
+    def _state_record(case: state.CaseState, encoded: bytes | None = None) -> Output:
+        value = case.to_bytes() if encoded is None else encoded
+        return Output(topics.CASES_STATE, case.case_id.encode(), value, [("content-type", b"application/json")])
 
     @staticmethod
     def _track_deadline(before: state.CaseState | None, case: state.CaseState, deadlines: StagedTable) -> None:
@@ -246,8 +270,8 @@ class CoreProcessor:
         new = timers.deadline_key(case) if case.risk_level == "high" and case.assign_deadline() is not None else None
         if old is not None and old != new and deadlines.get(old) is not None:
             del deadlines[old]
-        if new is not None:
-            deadlines[new] = case.case_id.encode()
+        if new is not None and deadlines.get(new) != (value := case.case_id.encode()):
+            deadlines[new] = value  # written once: a changelog record repeating the one before it says nothing new
 
     def expire(self, due: list[bytes], *, until: datetime, seen: StagedTable, subjects: StagedTable,
                expiring: StagedTable) -> int:
@@ -272,5 +296,6 @@ class CoreProcessor:
         enriched = self._enrich(escalated, now=now, case=case)
         del deadlines[key]
         case = state.advanced(case, enriched, now=now)
-        cases[case_id.encode()] = case.to_bytes()
-        return [*self.publish(enriched, dedupe.HUB_SOURCE, case, now=now), self._state_record(case)]
+        state_bytes = case.to_bytes()
+        cases[case_id.encode()] = state_bytes
+        return [*self.publish(enriched, dedupe.HUB_SOURCE, case, now=now), self._state_record(case, state_bytes)]

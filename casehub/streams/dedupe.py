@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from casehub.schemas.models import CaseEvent, CaseLinked
@@ -43,6 +43,30 @@ def is_retry(seen: Table, source: str, event_id: str, *, now: datetime, retentio
         return True
     seen[key] = f"{now.timestamp():.3f}".encode()
     return False
+
+
+def event_digest(source: str, event_id: str) -> str:
+    """How a case remembers one of its events for exact dedupe: a short digest of ``(source, id)``."""
+    return hashlib.sha256(seen_key(source, event_id)).hexdigest()[:16]
+
+
+def seen_in_case(case: CaseState, source: str, event_id: str, *, now: datetime, retention: timedelta) -> bool:
+    """Whether the follow-up ``(source, id)`` was accepted for ``case`` within ``retention``.
+
+    Follow-ups are remembered in their case's state (:func:`remembered`), which every accepted follow-up rewrites
+    anyway, so exact dedupe of a follow-up costs no record of its own; reports, whose case is not known before
+    dedupe, keep their entry in the ``seen`` table (:func:`is_retry`).
+    """
+    digest = event_digest(source, event_id)
+    horizon = now.timestamp() - retention.total_seconds()
+    return any(seen == digest and at >= horizon for seen, at in case.recent_events)
+
+
+def remembered(case: CaseState, source: str, event_id: str, *, now: datetime, retention: timedelta) -> CaseState:
+    """``case`` remembering the follow-up ``(source, id)`` from ``now``, and forgetting what is past ``retention``."""
+    horizon = now.timestamp() - retention.total_seconds()
+    kept = tuple(entry for entry in case.recent_events if entry[1] >= horizon)
+    return replace(case, recent_events=(*kept, (event_digest(source, event_id), round(now.timestamp(), 3))))
 
 
 def subject_key(token: str, issue_category: str) -> bytes:

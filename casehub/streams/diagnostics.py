@@ -12,6 +12,7 @@ import signal
 from typing import Any
 
 from casehub.core.logging import get_logger
+from casehub.streams.faust_compat import consumer as compat
 
 log = get_logger(__name__)
 
@@ -27,13 +28,13 @@ def snapshot(app: Any, gate: Any) -> dict[str, Any]:
     consumer: Any = app.consumer
     partitions = {}
     for tp in sorted(consumer.assignment()):
-        acked = consumer._acked.get(tp) or []
+        acked = compat.acked_offsets(consumer, tp)
         partitions[f"{tp.topic}/{tp.partition}"] = {
-            "committed": consumer._committed_offset.get(tp),
+            "committed": compat.committed_offset(consumer, tp),
             "acked": len(acked),
             "acked_min": min(acked) if acked else None,
             "acked_max": max(acked) if acked else None,
-            "gaps": [(i.begin, i.end) for i in sorted(consumer._gap.get(tp) or [])][:5],
+            "gaps": compat.gaps(consumer, tp)[:5],
             "first_since_assignment": gate.first_offsets.get(tp),
         }
     return {

@@ -85,10 +85,12 @@ def enrich(
     state: CaseState | None,
     sla_high: timedelta,
     sla_standard: timedelta,
+    changes: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """The event with location, target group, risk level and ``enrichment`` filled in by the hub.
 
-    ``state`` is the case before this event (None for a report that opens a case).
+    ``state`` is the case before this event (None for a report that opens a case). ``changes`` are set too, in
+    the same copy of the event (the case id and subject token the core hop gives it).
     """
     location = located(event.location)
     units = registry.responsible_units(location.tambon_code)
@@ -108,6 +110,5 @@ def enrich(
         age_years=age,
         assign_by=assign_by,
     )
-    return event.model_copy(
-        update={"location": location, "target_group": target_group, "risk_level": risk, "enrichment": enrichment}
-    )
+    update = {"location": location, "target_group": target_group, "risk_level": risk, "enrichment": enrichment}
+    return event.model_copy(update={**changes, **update} if changes else update)

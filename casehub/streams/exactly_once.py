@@ -21,6 +21,9 @@ the next, and a crash in between loses the rest (its table writes already say
 from the moment it starts an event until it has sent every output and acked the
 event; a commit (offsets computed, changelogs flushed, transaction committed)
 holds it too.
+
+Before each commit every record of the transaction must be acknowledged; one the cluster will not take is
+dead-lettered in it (``deliveries``). faust's private parts are reached through ``faust_compat`` only.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ from typing import Any, NamedTuple
 from aiokafka.errors import ProducerFenced
 from faust import Table
 from faust.streams import current_event
-from faust.transport.consumer import TransactionManager
 from faust.types import TP, AppT
 from faust.types.tuples import RecordMetadata
 
 from casehub.core.logging import get_logger
+from casehub.streams.deliveries import Deliveries
+from casehub.streams.faust_compat import consumer as consumer_compat
+from casehub.streams.faust_compat import producer as producer_compat
 
 log = get_logger(__name__)
 
@@ -169,35 +174,32 @@ class CommitGate:
                 self.condition.notify_all()
 
 
-class SourcePartitionTransactions(TransactionManager):
+class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # type: ignore[misc]
     """faust's TransactionManager with Kafka Streams' rule: outputs join the transaction of their input."""
 
     commit_gate: CommitGate = CommitGate()
+    deliveries: Deliveries = Deliveries()
 
     async def on_start(self) -> None:
         await super().on_start()
-        force_commit = self.consumer.force_commit  # type: ignore[attr-defined]
         gate = self.commit_gate
 
-        async def gated_force_commit(*args: Any, **kwargs: Any) -> bool:
-            async with gate.committing():
-                return bool(await force_commit(*args, **kwargs))
+        def gated(force_commit: consumer_compat.ForceCommit) -> consumer_compat.ForceCommit:
+            async def gated_force_commit(*args: Any, **kwargs: Any) -> bool:
+                async with gate.committing():
+                    return bool(await force_commit(*args, **kwargs))
 
-        self.consumer.force_commit = gated_force_commit  # type: ignore[method-assign,attr-defined]
-        self.consumer.perform_seek = partial(self._perform_seek, self.consumer.perform_seek)  # type: ignore[method-assign]
+            return gated_force_commit
+
+        consumer: Any = self.consumer
+        consumer_compat.around_force_commit(consumer, gated)
+        consumer_compat.around_perform_seek(consumer, lambda perform_seek: partial(self._perform_seek, perform_seek))
         gate.already_processed = self._already_processed
-        new_offset = self.consumer._new_offset  # type: ignore[attr-defined]
-
-        def new_offset_after_filtered_head(tp: TP) -> int | None:
-            self._fill_head_gap(tp)
-            return new_offset(tp)  # type: ignore[no-any-return]
-
-        self.consumer._new_offset = new_offset_after_filtered_head  # type: ignore[attr-defined]
+        consumer_compat.before_new_offset(consumer, self._fill_head_gap)
 
     def _already_processed(self, tp: TP, offset: int) -> bool:
-        consumer: Any = self.consumer
-        committed = consumer._committed_offset.get(tp)
-        return (committed is not None and offset < committed) or offset in consumer._acked_index.get(tp, ())
+        committed = consumer_compat.committed_offset(self.consumer, tp)
+        return (committed is not None and offset < committed) or consumer_compat.is_acked(self.consumer, tp, offset)
 
     async def _perform_seek(self, perform_seek: Callable[[], Awaitable[None]]) -> None:
         """faust's seek to the committed offsets, made safe to run while records are processed.
@@ -213,14 +215,14 @@ class SourcePartitionTransactions(TransactionManager):
         """
         consumer: Any = self.consumer
         async with self.commit_gate.committing():
-            ours = {tp: offset for tp, offset in consumer._committed_offset.items() if offset is not None}
+            ours = consumer_compat.committed_offsets(consumer)
             await perform_seek()
             assigned = consumer.assignment()
             for tp, offset in ours.items():
-                found = consumer._committed_offset.get(tp)
+                found = consumer_compat.committed_offset(consumer, tp)
                 if tp in assigned and (found is None or found < offset):
                     await consumer.seek(tp, offset)
-                    consumer._committed_offset[tp] = offset
+                    consumer_compat.keep_committed_offset(consumer, tp, offset)
 
     def _fill_head_gap(self, tp: TP) -> None:
         """Count the offsets read_committed skipped right after an assignment as done.
@@ -232,17 +234,20 @@ class SourcePartitionTransactions(TransactionManager):
         Every offset from the committed position up to the first record processed since the assignment
         was skipped by the consumer, never delivered, so it is safe to treat as acknowledged.
         """
-        consumer: Any = self.consumer
-        committed = consumer._committed_offset.get(tp)
+        consumer = self.consumer
+        committed = consumer_compat.committed_offset(consumer, tp)
         first = self.commit_gate.first_offsets.get(tp)
-        acked = consumer._acked.get(tp)
+        acked = consumer_compat.acked_offsets(consumer, tp)
         if committed is None or first is None or not acked or first <= committed:
             return
         if min(acked) == first:
-            consumer._gap[tp].addi(committed, first)
+            consumer_compat.count_as_acked(consumer, tp, committed, first)
 
     async def on_rebalance(self, assigned: Any, revoked: Any, newly_assigned: Any) -> None:
         self.commit_gate.first_offsets.clear()  # positions are sought again: the next record is the new head
+        for tp in revoked:  # their producers stop: what they sent is no longer ours to check
+            if not self.app.assignor.is_standby(tp):
+                self.deliveries.forget(self.transactional_id_for(tp))
         await super().on_rebalance(assigned, revoked, newly_assigned)
 
     def transactional_id_for(self, tp: TP) -> str:
@@ -281,15 +286,13 @@ class SourcePartitionTransactions(TransactionManager):
         if event is None:
             raise RuntimeError("send_all is for outputs of the event being processed")
         transactional_id = self.transactional_id_for(event.message.tp)
-        producer: Any = self.producer
-        async with producer._trn_locks[transactional_id]:
-            transaction = producer._transaction_producers.get(transactional_id)
-            if transaction is None:
-                raise ProducerFenced(f"no transactional producer {transactional_id} (fenced or stopped)")
-            for record in records:
+        async with producer_compat.transaction_of(self.producer, transactional_id) as transaction:
+            for outgoing in records:
+                record = await self.deliveries.checked(transaction, outgoing)
                 future = await transaction.send(
                     record.topic, record.value, key=record.key, headers=list(record.headers), partition=record.partition
                 )
+                self.deliveries.track(transactional_id, record, future)
                 if record.on_sent is not None:
                     future.add_done_callback(record.on_sent)
 
@@ -324,31 +327,28 @@ class SourcePartitionTransactions(TransactionManager):
             self.commit_gate.transactions_ended()
         return True
 
-    async def _start_transactions(self, tids: Iterable[str]) -> None:
-        await super()._start_transactions(tids)
+    async def on_transactions_started(self) -> None:
         await self.commit_gate.transactions_begun()
 
     async def _commit_one(self, transactional_id: str, offsets: dict[TP, int], start_new: bool) -> None:
-        producer: Any = self.producer
-        async with producer._trn_locks[transactional_id]:
-            transaction = producer._transaction_producers.get(transactional_id)
-            if transaction is None:
-                raise ProducerFenced(f"no transactional producer {transactional_id} (fenced or stopped)")
-            if not transaction._txn_manager.is_in_transaction():
+        async with producer_compat.transaction_of(self.producer, transactional_id) as transaction:
+            if not producer_compat.in_transaction(transaction):
                 # ended by the final commit of a stop or a revocation; the gate has held events back since,
                 # so only offsets moved (skipped transaction markers): commit them in a transaction of their own
                 await transaction.begin_transaction()
+            refused = await self.deliveries.settle(transactional_id, transaction)
             await transaction.send_offsets_to_transaction(offsets, self.app.conf.id)
             await transaction.commit_transaction()
-            if start_new:
+            if start_new and not refused:
                 await transaction.begin_transaction()
+        if start_new and refused:
+            # a fresh producer id and epoch: its sequence numbers start again where the broker's are
+            await self.producer.stop_transaction(transactional_id)
+            await self.producer.maybe_begin_transaction(transactional_id)
 
     async def _drain_changelog_buffer(self) -> None:
-        # table writes wait in faust's producer buffer; they belong to the transaction about to commit.
-        # (ProducerBuffer.flush() gives up after 0.1 s without a send, so drain the queue directly.)
-        buffer: Any = self.producer.buffer
-        while not buffer.pending.empty():
-            await buffer._send_pending(buffer.pending.get_nowait())
+        # table writes wait in faust's producer buffer; they belong to the transaction about to commit
+        await producer_compat.drain_buffer(self.producer)
 
 
 # After a commit the coordinator still writes the transaction's markers for a few milliseconds; a request of
@@ -362,21 +362,12 @@ TRANSACTION_RETRY_BACKOFF_MS = 10
 def install(app: AppT) -> CommitGate:
     """Make ``app`` use :class:`SourcePartitionTransactions` (before its consumer is created); returns its gate."""
     gate = CommitGate()
-    manager = type("AppTransactions", (SourcePartitionTransactions,), {"commit_gate": gate})
+    manager = type("AppTransactions", (SourcePartitionTransactions,), {"commit_gate": gate, "deliveries": Deliveries()})
     app.transport.TransactionManager = manager  # type: ignore[misc]
-    _quick_transactional_retries(app)
+    producer_compat.add_producer_settings(app, lambda: _transactional_settings(app))
     return gate
 
 
-def _quick_transactional_retries(app: AppT) -> None:
+def _transactional_settings(app: AppT) -> dict[str, Any]:
     """Transactional producers retry after TRANSACTION_RETRY_BACKOFF_MS instead of aiokafka's 100 ms."""
-    producer: Any = app.producer
-    settings_extra = producer._settings_extra
-
-    def with_quick_retries() -> dict[str, Any]:
-        found = dict(settings_extra())
-        if app.in_transaction:
-            found["retry_backoff_ms"] = TRANSACTION_RETRY_BACKOFF_MS
-        return found
-
-    producer._settings_extra = with_quick_retries
+    return {"retry_backoff_ms": TRANSACTION_RETRY_BACKOFF_MS} if app.in_transaction else {}

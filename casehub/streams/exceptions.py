@@ -1,10 +1,10 @@
-"""Errors of the stream pipeline, under casehub's ``ProcessingError`` and ``ConfigError`` families."""
+"""Errors of the stream pipeline, under casehub's ``ProcessingError``, ``ConfigError`` and ``TransportError`` families."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from casehub.core.errors import ConfigError, ProcessingError
+from casehub.core.errors import ConfigError, ProcessingError, TransportError
 
 Record = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]
 """A record to produce: topic, key, value, headers."""
@@ -36,3 +36,8 @@ class WorkerConfigError(ConfigError):
 
 class FaustIncompatible(WorkerConfigError):
     """The installed faust-streaming lacks a private name casehub relies on (``faust_compat.self_check``)."""
+
+
+class OutputRefused(TransportError):
+    """The cluster refused a record the worker cannot dead-letter (a table changelog, a dead letter itself): the
+    worker stops rather than commit without it."""

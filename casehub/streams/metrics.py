@@ -11,26 +11,30 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
 from casehub.core import topics
-from casehub.core.logging import get_logger
+from casehub.core.metrics import serve_registry, service_registry
 from casehub.core.settings import Settings
 
-log = get_logger(__name__)
 RECEIVED_HEADER = "hub.origin.received"
 """On intake records: when the inbound record was written (its Kafka timestamp), for end-to-end latency."""
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 LAG_INTERVAL_SECONDS = 5.0
 
 
+WORKER_TOPIC_KINDS = ("intake", "aggregate-cells", "commands", "changelog")
+"""The worker group's own topics, ``<app id>-intake`` ... ``<app id>-<table>-changelog``, labelled by their suffix."""
+
+
 def topic_kind(name: str) -> str:
-    """A bounded label for a topic: ``partner.outbound`` for every partner's, the name for the hub's."""
+    """A bounded label for a topic: ``partner.outbound`` for every partner's, the name for the hub's, the suffix for
+    the worker group's own (``intake``, ``changelog``...)."""
     if name.startswith("partner.") and name.count(".") == 2:
         return "partner." + name.rsplit(".", 1)[1]
-    if name in (topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, topics.STATS_AGGREGATES):
+    if name in topics.HUB_TOPICS:
         return name
-    return "internal"
+    return next((kind for kind in WORKER_TOPIC_KINDS if name.endswith("-" + kind)), "internal")
 
 
 def received_header(timestamp: float | None) -> list[tuple[str, bytes]]:
@@ -39,10 +43,11 @@ def received_header(timestamp: float | None) -> list[tuple[str, bytes]]:
 
 
 class PipelineMetrics:
-    """The worker's counters, histogram and gauges, in a registry of their own."""
+    """The worker's counters, histogram and gauges, in a registry of their own (with the process's metrics)."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        self.registry = service_registry()
+        self._lag_kinds: set[str] = set()
         r = self.registry
         self.events_in = Counter("casehub_events_in", "Records a stage read", ["stage"], registry=r)
         self.events_out = Counter("casehub_events_out", "Records a stage produced, by topic kind", ["stage", "topic"],
@@ -56,14 +61,25 @@ class PipelineMetrics:
         self.latency = Histogram("casehub_end_to_end_latency_seconds",
                                  "Inbound record timestamp to the produce of its partner deliveries",
                                  buckets=LATENCY_BUCKETS, registry=r)
-        self.lag = Gauge("casehub_consumer_lag", "Records behind the high watermark, per assigned partition",
-                         ["topic", "partition"], registry=r)
+        self.lag = Gauge("casehub_consumer_lag", "Records behind the high watermark, summed over the assigned "
+                         "partitions of each topic kind (partner.inbound, intake, ...)", ["topic"], registry=r)
+        # label children bound once: ``labels()`` costs a lock and a dict lookup per call, several times per event
+        self._reads: dict[str, Any] = {}
+        self._outs: dict[tuple[str, str], Any] = {}
+        self._exact = self.dedupe_hits.labels("exact")
+        self._near = self.dedupe_hits.labels("near")
 
     def read(self, stage: str) -> None:
-        self.events_in.labels(stage).inc()
+        child = self._reads.get(stage)
+        if child is None:
+            child = self._reads[stage] = self.events_in.labels(stage)
+        child.inc()
 
     def produced(self, stage: str, topic: str, count: int = 1) -> None:
-        self.events_out.labels(stage, topic_kind(topic)).inc(count)
+        child = self._outs.get((stage, topic))
+        if child is None:  # by topic name, bounded by the topics the worker writes; labelled by kind
+            child = self._outs[(stage, topic)] = self.events_out.labels(stage, topic_kind(topic))
+        child.inc(count)
 
     def dead_letter(self, stage: str, exception: str) -> None:
         self.dead_letters.labels(stage, exception).inc()
@@ -77,19 +93,21 @@ class PipelineMetrics:
         """After the core hop sent ``outputs`` for one record: counts, dedupe hits and latency."""
         outputs = list(outputs)
         if not outputs:
-            self.dedupe_hits.labels("exact").inc()
+            self._exact.inc()
             return
         delivered = False
         for out in outputs:
             self.produced("core", out.topic)
             delivered = delivered or out.topic.startswith("partner.")
-            if out.topic == topics.CASES_EVENTS and (b"ce_type", b"case.linked") in _header_pairs(out.headers):
-                self.dedupe_hits.labels("near").inc()
+            if out.topic == topics.CASES_EVENTS and _linked(out.headers):
+                self._near.inc()
         if delivered and received:
             self.latency.observe(max(0.0, time.time() - float(received)))
 
     async def update_lag(self, consumer: Any) -> None:
-        """Set the lag gauge from the faust consumer's high watermarks and positions."""
+        """Set the lag gauge from the faust consumer's high watermarks and positions, one series per topic kind
+        (one per partner topic would be thousands); a kind no longer assigned drops to 0."""
+        behind = dict.fromkeys(self._lag_kinds, 0)
         for tp in consumer.assignment():
             try:
                 highwater = consumer.highwater(tp)
@@ -97,23 +115,21 @@ class PipelineMetrics:
             except Exception:  # noqa: BLE001 - a partition being revoked: no reading this round
                 continue
             if highwater is not None and position is not None:
-                self.lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+                kind = topic_kind(tp.topic)
+                behind[kind] = behind.get(kind, 0) + max(0, highwater - position)
+        for kind, records in behind.items():
+            self.lag.labels(kind).set(records)
+        self._lag_kinds = set(behind)
 
     def serve(self, settings: Settings) -> int | None:
         """Expose ``/metrics`` on ``settings.worker_metrics_port`` (loopback unless configured); returns the port."""
-        if not settings.worker_metrics_port:
-            return None
-        try:
-            start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=self.registry)
-        except OSError as exc:  # a port in use must not stop the pipeline: it runs, unobserved, and says so
-            log.error("metrics not served", port=settings.worker_metrics_port, error=str(exc))
-            return None
-        log.info("metrics served", port=settings.worker_metrics_port, host=settings.worker_metrics_host)
-        return settings.worker_metrics_port
+        return serve_registry(self.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port,
+                              service="worker")
 
 
-def _header_pairs(headers: Iterable[tuple[str, bytes]]) -> set[tuple[bytes, bytes]]:
-    return {(k.encode() if isinstance(k, str) else k, v) for k, v in headers}
+def _linked(headers: Iterable[tuple[str | bytes, bytes]]) -> bool:
+    """Whether a cases.events record is a ``case.linked`` (a near-duplicate report joined to its case)."""
+    return any(value == b"case.linked" and name in ("ce_type", b"ce_type") for name, value in headers)
 
 
 def install(app: Any) -> PipelineMetrics:

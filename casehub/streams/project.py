@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache
 from typing import Any
 
 from casehub.core import geography
@@ -20,6 +21,7 @@ from casehub.core.errors import ContractError
 from casehub.schemas.codec import WireRecord, encode_binary
 from casehub.schemas.markings import FieldPlan, field_plan, implied_sensitivity
 from casehub.schemas.models import CaseEvent, model_for
+from casehub.streams import wire
 from casehub.streams.pseudonyms import Pseudonyms
 
 REDACTED = "[withheld]"
@@ -90,12 +92,17 @@ class _Walk:
     amphoe_shown: bool
     withheld: list[str]
 
+    @property
+    def free_text_withheld(self) -> bool:
+        """PDPA s26: on a sensitive event, free text needs every tag of the event."""
+        return bool(self.sensitive) and not self.sensitive <= self.may_see
+
     def withholds_sensitive(self, plan: FieldPlan) -> bool:
         """PDPA s26: a tagged field needs its tag; on a sensitive event, free text needs every tag of the event."""
         marking = plan.marking
         if marking.sensitivity and marking.sensitivity not in self.may_see:
             return True
-        return marking.pii == "free_text" and bool(self.sensitive) and not self.sensitive <= self.may_see
+        return marking.pii == "free_text" and self.free_text_withheld
 
 
 def _placeholder(plan: FieldPlan) -> Any:
@@ -150,26 +157,48 @@ def _value(rule: str, plan: FieldPlan, value: Any, record: dict[str, Any], walk:
     return shown
 
 
+Compiled = tuple[tuple[str, FieldPlan, "str | None", str, Any, "str | None", bool], ...]
+"""Field plans with one level's rule looked up: (name, plan, rule, kind, children compiled, s26 tag, free text)."""
+
+
+def _compile(plans: tuple[FieldPlan, ...], level: str) -> Compiled:
+    return tuple((plan.name, plan, plan.marking.rule(level), plan.kind,
+                  _compile(plan.children, level) if plan.children else (), plan.marking.sensitivity,
+                  plan.marking.pii == "free_text") for plan in plans)
+
+
+@cache
+def _event_plan(event_type: str, level: str) -> Compiled:
+    """An event type's field plan compiled for ``level`` (walked for every delivery: compiled once)."""
+    return _compile(field_plan(event_type), level)
+
+
 def _record(plans: tuple[FieldPlan, ...], record: dict[str, Any], walk: _Walk) -> dict[str, Any]:
     """The fields of ``record`` the recipient receives; a field of ``plans`` absent from ``record`` stays absent."""
+    return _walk_record(_compile(plans, walk.level), record, walk)
+
+
+def _walk_record(compiled: Compiled, record: dict[str, Any], walk: _Walk) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for plan in plans:
-        if plan.name not in record:
+    may_see, free_text_withheld = walk.may_see, walk.free_text_withheld
+    for name, plan, rule, kind, children, sensitivity, free_text in compiled:
+        if name not in record:
             continue
-        value = record[plan.name]
-        rule = plan.marking.rule(walk.level)
-        if rule is None or walk.withholds_sensitive(plan):
-            out[plan.name] = _placeholder(plan)
+        value = record[name]
+        if rule is None or (sensitivity and sensitivity not in may_see) or (free_text and free_text_withheld):
+            out[name] = _placeholder(plan)
             if value not in (None, [], REDACTED):
                 walk.withheld.append(plan.marking.path)
         elif value is None:
-            out[plan.name] = None
-        elif plan.kind == "record":
-            out[plan.name] = _record(plan.children, value, walk)
-        elif plan.kind == "array" and plan.children:
-            out[plan.name] = [_record(plan.children, item, walk) for item in value]
+            out[name] = None
+        elif kind == "record":
+            out[name] = _walk_record(children, value, walk)
+        elif kind == "array" and children:
+            out[name] = [_walk_record(children, item, walk) for item in value]
+        elif rule == "as_is":
+            out[name] = value
         else:
-            out[plan.name] = _value(rule, plan, value, record, walk)
+            out[name] = _value(rule, plan, value, record, walk)
     return out
 
 
@@ -182,27 +211,54 @@ def _walk_for(event_like: dict[str, Any], *, level: str, recipient: str, pseudon
     return _Walk(level, recipient, pseudonyms, source, sensitive, may_see, shown, [])
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectedData:
+    """A projection as Avro data (the ``to_avro()`` shape), before any model is built of it."""
+
+    data: dict[str, Any]
+    source: str
+    key: bytes
+    withheld: tuple[str, ...]
+
+
+def project_data(event: CaseEvent, original: dict[str, Any], *, source: str, recipient: str, level: str,
+                 may_see: frozenset[str], pseudonyms: Pseudonyms, sensitive: frozenset[str] | None = None
+                 ) -> ProjectedData:
+    """What :func:`project` projects, as data: ``original`` is ``event.to_avro()`` (taken once per event by callers
+    that project it for several recipients; it is not changed), ``sensitive`` its :func:`sensitivity_of`."""
+    walk = _walk_for(original, level=level, recipient=recipient, pseudonyms=pseudonyms, source=source,
+                     sensitive=sensitivity_of(event) if sensitive is None else sensitive, may_see=may_see)
+    data = _walk_record(_event_plan(event.type, level), original, walk)
+    # the tags themselves are s26 data: a recipient is told only of the kinds it may see
+    data["sensitivity"] = [tag for tag in data.get("sensitivity", []) if tag in may_see]
+    if level == PSEUDONYMISED:
+        delivered_source = shown_source(source, recipient)
+        key = (data.get("case_id") or "").encode()
+    else:
+        delivered_source, key = source, (event.case_id or "").encode()
+    return ProjectedData(data, delivered_source, key, tuple(dict.fromkeys(walk.withheld)))
+
+
 def project(event: CaseEvent, *, source: str, recipient: str, level: str, may_see: frozenset[str],
             pseudonyms: Pseudonyms) -> Projection:
     """The copy of ``event`` (from ``source``) that ``recipient`` receives at ``level``, granted s26 kinds ``may_see``."""
-    original = event.to_avro()
-    walk = _walk_for(original, level=level, recipient=recipient, pseudonyms=pseudonyms, source=source,
-                     sensitive=sensitivity_of(event), may_see=may_see)
-    data = _record(field_plan(event.type), original, walk)
-    # the tags themselves are s26 data: a recipient is told only of the kinds it may see
-    data["sensitivity"] = [tag for tag in data.get("sensitivity", []) if tag in may_see]
-    projected = model_for(event.type).model_validate(data)
-    if level == PSEUDONYMISED:
-        delivered_source = shown_source(source, recipient)
-        key = (projected.case_id or "").encode()
-    else:
-        delivered_source, key = source, (event.case_id or "").encode()
-    return Projection(projected, delivered_source, key, tuple(dict.fromkeys(walk.withheld)))
+    found = project_data(event, event.to_avro(), source=source, recipient=recipient, level=level, may_see=may_see,
+                         pseudonyms=pseudonyms)
+    projected = model_for(event.type).model_validate(found.data)
+    return Projection(projected, found.source, found.key, found.withheld)
 
 
-def outbound_record(projection: Projection, level: str) -> WireRecord:
-    """The ``partner.<org>.outbound`` record of a projection: binary CloudEvent, keyed per case, level in a header."""
-    wire = encode_binary(projection.event, source=projection.source)
+def outbound_wire(projected: ProjectedData, level: str, *, schema_base: str) -> WireRecord:
+    """The ``partner.<org>.outbound`` record of projected data: the bytes :func:`outbound_record` writes for the
+    model of the same projection, written from the data as it is (the pipeline's path)."""
+    return wire.binary_record(projected.data, source=projected.source, schema_base=schema_base, key=projected.key,
+                              extra=[(DISCLOSURE_HEADER, level.encode())])
+
+
+def outbound_record(projection: Projection, level: str, *, schema_base: str) -> WireRecord:
+    """The ``partner.<org>.outbound`` record of a projection: binary CloudEvent, keyed per case, level in a header;
+    ``ce_dataschema`` names the Avro schema under ``schema_base``, the hub's public URL."""
+    wire = encode_binary(projection.event, source=projection.source, schema_base=schema_base)
     return WireRecord(projection.key, wire.value, [*wire.headers, (DISCLOSURE_HEADER, level.encode())])
 
 

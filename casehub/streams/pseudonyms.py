@@ -26,6 +26,8 @@ REVERSIBLE: frozenset[str] = frozenset({"case", "referral"})
 """What a pseudonym stands for; each has its own HMAC domain, so equal inputs of two spaces never match."""
 _SALT = b"casehub recipient pseudonyms"
 _DIGEST_HEX = 32  # 128 bits: no collision among a nation's cases, and short enough to read out
+MEMO_SIZE = 50_000
+"""Pseudonyms kept once computed (about 10 MB): the recipients of the cases in progress."""
 
 
 class Pseudonyms:
@@ -44,6 +46,9 @@ class Pseudonyms:
         self._master = master_key
         self.version = version
         self._keys: dict[str, bytes] = {}
+        # a case's events go to the same recipients again and again: each pseudonym is computed once (it is
+        # deterministic), the most recent MEMO_SIZE of them kept
+        self._memo: dict[tuple[str, str, str], str] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pseudonyms:
@@ -69,6 +74,15 @@ class Pseudonyms:
 
     def pseudonym(self, recipient: str, space: str, value: str) -> str:
         """``<space>-v<version>-<…>``: ``value`` in ``space`` under ``recipient``'s key (HMAC, or AES-SIV if reversible)."""
+        memo_key = (recipient, space, value)
+        found = self._memo.get(memo_key)
+        if found is None:
+            if len(self._memo) >= MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]  # the oldest: dicts keep insertion order
+            found = self._memo[memo_key] = self._pseudonym(recipient, space, value)
+        return found
+
+    def _pseudonym(self, recipient: str, space: str, value: str) -> str:
         if space not in SPACES:
             raise ConfigError(f"unknown pseudonym space {space!r}", hint=f"one of {', '.join(SPACES)}")
         if space in REVERSIBLE:

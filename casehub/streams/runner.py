@@ -21,6 +21,7 @@ from kafka.errors import TopicAlreadyExistsError
 from casehub.core import topics
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
+from casehub.ops.topic_plan import INTERNAL_RETENTION_MS
 from casehub.ops.topics import admin_client, broker_count
 from casehub.streams.app import assemble, data_dir
 from casehub.streams.exceptions import WorkerConfigError
@@ -48,9 +49,10 @@ def internal_topics(app: faust.App, pipeline: Pipeline) -> list[NewTopic]:
     """The topics only this worker group uses: the intake and cell topics, and one compacted changelog per table."""
     replication = int(app.conf.topic_replication_factor)
     durable = {"min.insync.replicas": "2"} if replication >= 3 else {}
+    kept = {"cleanup.policy": "delete", "retention.ms": str(INTERNAL_RETENTION_MS)}  # chosen, not the broker's default
     found = [
         NewTopic(topic.get_topic_name(), topic.partitions or app.conf.topic_partitions, replication,
-                 topic_configs=dict(durable))
+                 topic_configs={**durable, **kept})
         for topic in pipeline.internal_topics()
     ]
     for table in app.tables.values():
@@ -98,7 +100,7 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
 
 def require_topics(client: Any, pipeline: Pipeline) -> None:
     """Refuse to start, naming them, when topics the pipeline reads or writes are missing (not a crash mid-event)."""
-    wanted = {topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, topics.STATS_AGGREGATES}
+    wanted = set(topics.HUB_TOPICS) - {topics.HUB_AUDIT}  # the auditor's: the pipeline writes hub.audit.entries
     for org in pipeline.registry.partners:
         wanted.update((topics.inbound(org), topics.outbound(org)))
     missing = sorted(wanted - set(client.list_topics()))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from casehub.schemas.models import CaseEvent
 
@@ -44,6 +45,9 @@ class CaseState:
     # fields added later keep defaults, so a state written before them still loads
     assignee: str | None = None  # the unit the case was last assigned or transferred to
     referred_to: tuple[str, ...] = field(default_factory=tuple)  # recipients of referrals not rejected or revoked
+    # exact dedupe of the case's follow-ups: (digest of (source, event id), first seen epoch seconds) within the
+    # dedupe retention (see dedupe.seen_in_case); kept here, every follow-up writes no record of its own for it
+    recent_events: tuple[tuple[str, float], ...] = field(default_factory=tuple)
 
     @property
     def is_open(self) -> bool:
@@ -51,19 +55,20 @@ class CaseState:
         return self.status == "open"
 
     def to_bytes(self) -> bytes:
-        """JSON, the value of ``cases.state`` and of the worker's ``cases`` table."""
+        """JSON, the value of ``cases.state`` and of the worker's ``cases`` table (encode once, use for both)."""
         # flat fields only: a plain dict beats dataclasses.asdict's recursive deep copy, once per event
-        data = {name: getattr(self, name) for name in _FIELD_NAMES}
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return orjson.dumps({name: getattr(self, name) for name in _FIELD_NAMES})
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> CaseState:
         """Read a state written by :meth:`to_bytes`."""
-        data: dict[str, Any] = json.loads(raw)
+        data: dict[str, Any] = orjson.loads(raw)
         # a state written by a newer hub may carry fields this one does not know: ignore them (rolling upgrades)
         known = {name: value for name, value in data.items() if name in _FIELD_NAMES}
         for name in _TUPLE_FIELDS:
             known[name] = tuple(known.get(name) or ())
+        if "recent_events" in known:
+            known["recent_events"] = tuple((str(digest), float(at)) for digest, at in known["recent_events"] or ())
         return cls(**known)
 
     def assign_deadline(self) -> datetime | None:

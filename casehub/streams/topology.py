@@ -31,11 +31,15 @@ from casehub.streams.core import CoreProcessor, Output, StagedTable
 from casehub.streams.dlq import Origin, dead_letter_headers, origin_of, redrive_key, without_hub_headers
 from casehub.streams.exactly_once import CommitGate, Outgoing, TransactionalTable
 from casehub.streams.exceptions import StageRejected
+from casehub.streams.faust_compat import tables as compat_tables
 from casehub.streams.keys import partition_key, shard_of_case
+from casehub.streams.shard import shard_of_record
 from casehub.streams.validate import accept
 
 log = get_logger(__name__)
 ORIGIN_PREFIX = "hub.origin."
+FORWARDED_HEADER = f"{ORIGIN_PREFIX}forwarded"
+"""On an intake record the core hop sent on to its event's shard (intake's shard was not the event's)."""
 COMMAND_RESEND_SECONDS = 60.0
 
 
@@ -117,6 +121,7 @@ class Pipeline:
         self.core = CoreProcessor.from_settings(settings, registry, cells_topic=self.cells_topic.get_topic_name())
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self.metrics = metrics.install(app)
+        app.transport.TransactionManager.deliveries.on_dead_letter = self.metrics.dead_letter  # type: ignore[attr-defined]
         self._topics: dict[str, Any] = {}
         self.redrive_key = redrive_key(settings.pseudonym_key.get_secret_value().encode())
         self._commanded: dict[str, float] = {}
@@ -199,15 +204,9 @@ class Pipeline:
                 f"the record is {size} bytes; the hub takes records of at most {limits.MAX_RECORD_BYTES} bytes",
                 stage="validate", exception="RecordTooLarge"))
             return
-        try:
-            accepted = accept(origin, now=_now(), pseudonyms=self.core.pseudonyms)
-            shard = self.core.shard_for(accepted.event)
-        except StageRejected as exc:
-            await self.dead_letter(origin, exc)
-            return
-        except Exception as exc:  # a bug in a stage must not stall the partition: dead-letter and go on
-            await self.dead_letter(origin, unexpected(exc, "validate", origin))
-            return
+        # no decoding here: the core hop decodes and validates each record once (and dead-letters it there)
+        shard = shard_of_record(origin, org=topics.org_of_inbound(origin.topic), pseudonym_key=self.core.pseudonym_key,
+                                pseudonyms=self.core.pseudonyms)
         headers = origin_headers(origin) + metrics.received_header(received)
         await self.send([(self.intake.get_topic_name(), partition_key(shard), origin.value, headers)])
         self.metrics.produced("validate", self.intake.get_topic_name())
@@ -224,13 +223,27 @@ class Pipeline:
         except StageRejected as exc:
             await self.dead_letter(origin_of(message), exc)
             return
-        staged = self._staged()
+        now = _now()
         try:
-            outputs = self.core.process(origin, now=_now(), **staged)
+            accepted = accept(origin, now=now, pseudonyms=self.core.pseudonyms)
         except StageRejected as exc:
             await self.dead_letter(origin, exc)
             return
-        except Exception as exc:  # see _intake
+        except Exception as exc:  # a bug in a stage must not stall the partition: dead-letter and go on
+            await self.dead_letter(origin, unexpected(exc, "validate", origin))
+            return
+        shard_key = partition_key(self.core.shard_for(accepted.event))
+        if shard_key != message.key and _header(headers, FORWARDED_HEADER) is None:
+            # intake's look at the record (shard.py) named another shard: its tables are in that shard's partition
+            await self.send([(self.intake.get_topic_name(), shard_key, message.value, [*headers, (FORWARDED_HEADER, b"1")])])
+            return
+        staged = self._staged()
+        try:
+            outputs = self.core.process_accepted(accepted, now=now, **staged)
+        except StageRejected as exc:
+            await self.dead_letter(origin, exc)
+            return
+        except Exception as exc:  # see above
             await self.dead_letter(origin, unexpected(exc, "core", origin))
             return
         oversize = _oversize(outputs)
@@ -281,7 +294,7 @@ class Pipeline:
         self._commanded.pop(case_id, None)
 
     async def _sweep(self, partition: int, until: datetime) -> None:
-        due = expiry.due_before(_partition_keys(self.expiry, partition), until)
+        due = expiry.due_before(compat_tables.partition_keys(self.expiry, partition), until)
         staged = self._staged()
         deleted = self.core.expire(
             due, until=until, seen=staged["seen"], subjects=staged["subjects"], expiring=staged["expiring"]
@@ -300,7 +313,7 @@ class Pipeline:
         for tp in sorted(self.app.consumer.assignment()):
             if tp.topic != intake:
                 continue
-            first = next(iter(_partition_keys(self.expiry, tp.partition)), None)
+            first = next(iter(compat_tables.partition_keys(self.expiry, tp.partition)), None)
             if first is not None and first < bound:
                 # not transactional (no event is being processed); a repeated sweep finds nothing more to delete
                 await self.commands.send(
@@ -345,20 +358,13 @@ class Pipeline:
         faust's table iteration visits every key; deadline-ordered keys let each database stop at the
         first deadline still ahead (via the RocksDB store's per-partition databases).
         """
-        store: Any = self.deadlines.data
         overdue: list[str] = []
-        for db in store._dbs_for_actives():
+        for db in compat_tables.active_databases(self.deadlines):
             for key in db.keys():  # noqa: SIM118 - a raw-mode Rdict cannot be iterated directly
                 if key >= now_key:
                     break
                 overdue.append(timers.case_of(key))
         return overdue
-
-
-def _partition_keys(table: Any, partition: int) -> Any:
-    """The keys of one partition of a RocksDB-backed table, in key order (empty before it holds any)."""
-    db = table.data._dbs.get(partition)
-    return iter(()) if db is None else db.keys()
 
 
 def build(app: faust.App, settings: Settings, registry: Any) -> Pipeline:

@@ -12,6 +12,8 @@ from casehub.schemas.codec import WireRecord, encode_binary
 from casehub.schemas.models import CaseEvent, parse_event
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events"
+SCHEMA_BASE = "https://casehub.test"
+"""The hub URL the tests' records name their schemas under: readers take only the type and version from it."""
 DISCLOSURE_HEADER = "ce_casehubdisclosure"
 
 
@@ -29,5 +31,5 @@ def triaged(case_id: str, **changes: Any) -> CaseEvent:
 
 def outbound(event: CaseEvent, *, disclosure: str = "full", source_org: str = "hotline-1300") -> WireRecord:
     """The record the stream pipeline writes to a partner's outbound topic: binary CloudEvent + disclosure attribute."""
-    wire = encode_binary(event, source=topics.event_source(source_org))
+    wire = encode_binary(event, source=topics.event_source(source_org), schema_base=SCHEMA_BASE)
     return WireRecord(wire.key, wire.value, [*wire.headers, (DISCLOSURE_HEADER, disclosure.encode())])

@@ -24,7 +24,9 @@ SAMPLE_ENV = {
     "CASEHUB_WORKER_KAFKA_PASSWORD": "worker-secret",
     "CASEHUB_GATEWAY_KAFKA_PASSWORD": "gateway-secret",
     "CASEHUB_WEBHOOKS_KAFKA_PASSWORD": "webhooks-secret",
+    "CASEHUB_AUDITOR_KAFKA_PASSWORD": "auditor-secret",
     "CASEHUB_PSEUDONYM_KEY": "pseudonym-secret",
+    "CASEHUB_PUBLIC_URL": "https://casehub.example.go.th",
 }
 
 
@@ -242,6 +244,7 @@ def test_each_long_running_service_has_its_own_principal_and_only_setup_steps_ar
     assert by_verb["worker"] == {principal_of("worker")}
     assert by_verb["gateway"] == {principal_of("gateway")}
     assert by_verb["webhooks"] == {principal_of("webhooks")}
+    assert by_verb["audit"] == {principal_of("auditor")}
 
 
 def test_access_apply_runs_as_a_setup_step() -> None:

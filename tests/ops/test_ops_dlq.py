@@ -16,6 +16,7 @@ from casehub.ops import dlq
 from casehub.ops.records import header
 from casehub.schemas.codec import encode_binary
 from casehub.streams.dlq import Origin, dead_letter_headers, read_error
+from tests.connectors.events import SCHEMA_BASE
 from tests.connectors.replay.canonical import end_offsets, read_from
 from tests.kafka_helpers import create_topics, produce
 from tests.streams.conftest import Hub, start_hub
@@ -46,7 +47,7 @@ def test_scan_groups_by_stage_and_reason_and_redrive_sends_each_record_once(sett
     dlq_topic, inbound = f"{unique}.dlq", f"partner.ngo-{unique}.inbound"
     create_topics(settings, dlq_topic, inbound, topics.HUB_AUDIT)
     event = report()
-    wire = encode_binary(event, source="/partners/x")
+    wire = encode_binary(event, source="/partners/x", schema_base=SCHEMA_BASE)
     produce(settings, dlq_topic, [
         dead(inbound, 1, wire.value, stage="validate", reason="case.reported ev-aaa: subject.citizen_id: bad check digit"),
         dead(inbound, 2, wire.value, stage="validate", reason="case.reported ev-bbb: subject.citizen_id: bad check digit"),
@@ -120,13 +121,20 @@ def test_a_redriven_record_that_fails_again_returns_with_its_attempts_raised(hub
 
     listed = json.loads(run_cli("dlq", "list", "--json"))
     assert any(g["stage"] == "dedupe" and "no case <case> is known" in g["reason"] for g in listed["groups"])
+    audit_before_show = end_offsets(settings, topics.HUB_AUDIT)
     shown = json.loads(run_cli("dlq", "show", where, "--json"))
     assert shown["event"]["id"] == stray.id and shown["headers"]["hub.error.topic"] == topics.inbound(hub.lao)
     assert "hub.error.reason" in run_cli("dlq", "show", where)
+    shows = read_from(settings, topics.HUB_AUDIT, audit_before_show, timeout=30,
+                      done=lambda rs: sum(b'"dlq show"' in r.value and where.encode() in r.value for r in rs) >= 2)
+    reads = [json.loads(r.value) for r in shows if b'"dlq show"' in r.value and where.encode() in r.value]
+    assert len(reads) == 2 and all(r["operator"] == "User:casehub-operator" for r in reads)
+    assert reads[0]["records"] == [{"topic": topics.HUB_DLQ, "partition": letter.partition, "offset": letter.offset,
+                                    "case_id": UNKNOWN_CASE, "dlq": where}]
 
     audit_start = end_offsets(settings, topics.HUB_AUDIT)
     dlq_start = end_offsets(settings, topics.HUB_DLQ)
-    redriven = json.loads(run_cli("dlq", "redrive", "--offset", where, "--operator", "tester", "--json"))
+    redriven = json.loads(run_cli("dlq", "redrive", "--offset", where, "--json"))
     assert redriven["sent"] == 1
 
     second = read_from(settings, topics.HUB_DLQ, dlq_start, timeout=60,
@@ -139,7 +147,7 @@ def test_a_redriven_record_that_fails_again_returns_with_its_attempts_raised(hub
     audit = read_from(settings, topics.HUB_AUDIT, audit_start, timeout=30,
                       done=lambda rs: any(redriven["id"].encode() in r.value for r in rs))
     (record,) = [json.loads(r.value) for r in audit if redriven["id"].encode() in r.value]
-    assert record["action"] == "redrive" and record["operator"] == "tester"
+    assert record["action"] == "redrive" and record["operator"] == "User:casehub-operator"
     assert record["records"][0]["dlq"] == where and record["records"][0]["topic"] == topics.inbound(hub.lao)
 
     twice = json.loads(run_cli("dlq", "redrive", "--offset", where, "--json"))

@@ -98,3 +98,29 @@ def test_status_of_an_unreachable_broker_is_a_clear_failure(monkeypatch) -> None
     monkeypatch.setenv("CASEHUB_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     output = run_cli("status", code=1)
     assert "UNREACHABLE" in output and "NOT healthy" in output
+
+
+def test_what_tail_shows_is_in_the_audit_log_under_the_operators_principal(settings: Settings, unique: str,
+                                                                            tmp_path: Path) -> None:
+    from casehub.core import topics
+    from tests.streams.harness import read_until
+
+    registry = registry_with(tmp_path / "partners.yaml")
+    events = canonical_events(registry, 12, source_org="hotline-1300")
+    topic = f"{unique}.cases.events"
+    write_canonical(settings, topic, events, partitions=1)
+    shown = [json.loads(line) for line in run_cli("tail", topic, "--from-beginning", "--max", "3", "--json").splitlines()]
+    assert len(shown) == 3
+
+    def reads(records: list) -> list[dict]:
+        found = [json.loads(r.value) for r in records if topic.encode() in (r.value or b"")]
+        return [entry for entry in found if entry.get("action") == "read" and entry.get("source_topic") == topic]
+
+    audit = read_until(settings, [topics.HUB_AUDIT], done=lambda rs: sum(e["count"] for e in reads(rs)) >= 3,
+                       timeout=60)
+    entries = reads(audit)
+    assert {e["tool"] for e in entries} == {"tail"} and {e["operator"] for e in entries} == {"User:casehub-operator"}
+    recorded = [(r["offset"], r["case_id"]) for e in entries for r in e["records"]]
+    assert recorded == [(line["offset"], line["event"]["case_id"]) for line in shown]
+    assert all(event.event.subject.citizen_id.encode() not in b"".join(r.value for r in audit)  # type: ignore[union-attr]
+               for event in events[:3] if getattr(event.event, "subject", None) and event.event.subject.citizen_id)

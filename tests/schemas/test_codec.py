@@ -10,7 +10,7 @@ from typing import Any
 import fastavro
 import pytest
 
-from casehub.schemas import EVENT_TYPES, schema_id
+from casehub.schemas import EVENT_TYPES, json_schema_url
 from casehub.schemas.codec import WireRecord, avro_bytes, decode, encode_binary, encode_structured
 from casehub.schemas.exceptions import DecodeError, FieldError
 from casehub.schemas.loader import history_schema
@@ -18,6 +18,7 @@ from casehub.schemas.models import CaseEvent, CaseReported, parse_event
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
 SOURCE = "/partners/hotline-1300"
+BASE = "https://casehub.example.go.th"
 
 
 def _example(event_type: str) -> dict[str, Any]:
@@ -35,9 +36,9 @@ def _headers(record: WireRecord) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
 def test_binary_round_trip_is_byte_for_byte(event_type: str) -> None:
-    first = encode_binary(_event(event_type), source=SOURCE)
+    first = encode_binary(_event(event_type), source=SOURCE, schema_base=BASE)
     decoded = decode(first.value, first.headers)
-    again = encode_binary(decoded.event, source=decoded.source)
+    again = encode_binary(decoded.event, source=decoded.source, schema_base=BASE)
     assert again == first
     assert decoded.mode == "binary"
     assert decoded.source == SOURCE
@@ -47,7 +48,7 @@ def test_binary_round_trip_is_byte_for_byte(event_type: str) -> None:
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
 def test_structured_round_trip_is_field_for_field(event_type: str) -> None:
     event = _event(event_type)
-    record = encode_structured(event, source=SOURCE)
+    record = encode_structured(event, source=SOURCE, schema_base=BASE)
     decoded = decode(record.value, record.headers)
     assert decoded.mode == "structured"
     assert decoded.event.to_json() == event.to_json()
@@ -60,20 +61,20 @@ def test_example_files_decode_as_structured_cloudevents(event_type: str) -> None
     decoded = decode(json.dumps(document, ensure_ascii=False).encode("utf-8"), [])
     assert decoded.mode == "structured"
     assert decoded.source == document["source"]
-    assert decoded.attributes["dataschema"] == schema_id(event_type)
+    assert decoded.attributes["dataschema"] == json_schema_url("http://127.0.0.1:8080", event_type)
     assert decoded.event.to_json() == document["data"]
 
 
 def test_binary_headers_follow_the_cloudevents_kafka_binding() -> None:
     event = _event("case.triaged")
-    record = encode_binary(event, source="/partners/hotline-1300")
+    record = encode_binary(event, source="/partners/hotline-1300", schema_base=BASE)
     assert _headers(record) == {
         "ce_specversion": b"1.0",
         "ce_id": b"1300-20261005-000458",
         "ce_source": b"/partners/hotline-1300",
         "ce_type": b"case.triaged",
         "ce_time": b"2026-10-05T02:20:00.000Z",
-        "ce_dataschema": b"urn:casehub:schema:case.triaged:v2",
+        "ce_dataschema": b"https://casehub.example.go.th/v1/schemas/case.triaged/v2",
         "ce_subject": b"CH-2026-84-000123",
         "content-type": b"application/avro",
     }
@@ -82,14 +83,14 @@ def test_binary_headers_follow_the_cloudevents_kafka_binding() -> None:
 
 
 def test_a_new_report_has_no_key_and_no_subject_yet() -> None:
-    record = encode_binary(_event("case.reported"), source=SOURCE)
+    record = encode_binary(_event("case.reported"), source=SOURCE, schema_base=BASE)
     assert record.key is None
     assert "ce_subject" not in _headers(record)
-    assert _headers(record)["ce_dataschema"] == b"urn:casehub:schema:case.reported:v3"
+    assert _headers(record)["ce_dataschema"] == b"https://casehub.example.go.th/v1/schemas/case.reported/v3"
 
 
 def test_structured_record_is_one_json_cloudevent() -> None:
-    record = encode_structured(_event("case.closed"), source="/partners/pso-84")
+    record = encode_structured(_event("case.closed"), source="/partners/pso-84", schema_base=BASE)
     assert record.headers == [("content-type", b"application/cloudevents+json; charset=utf-8")]
     assert record.key == b"CH-2026-84-000123"
     document = json.loads(record.value.decode("utf-8"))
@@ -99,7 +100,7 @@ def test_structured_record_is_one_json_cloudevent() -> None:
         "source": "/partners/pso-84",
         "type": "case.closed",
         "time": "2026-11-10T08:00:00.000Z",
-        "dataschema": "urn:casehub:schema:case.closed:v2",
+        "dataschema": "https://casehub.example.go.th/v1/schemas/case.closed/v2/json-schema",
         "subject": "CH-2026-84-000123",
         "datacontenttype": "application/json",
     }
@@ -108,21 +109,27 @@ def test_structured_record_is_one_json_cloudevent() -> None:
 def test_thai_text_survives_both_modes() -> None:
     event = _event("case.reported")
     assert isinstance(event, CaseReported)
-    for record in (encode_binary(event, source=SOURCE), encode_structured(event, source=SOURCE)):
+    for record in (encode_binary(event, source=SOURCE, schema_base=BASE), encode_structured(event, source=SOURCE, schema_base=BASE)):
         back = decode(record.value, record.headers).event
         assert isinstance(back, CaseReported)
         assert back.subject.family_name == "ใจดี"
         assert back.summary == event.summary
-    assert "ใจดี".encode() in encode_structured(event, source=SOURCE).value
+    assert "ใจดี".encode() in encode_structured(event, source=SOURCE, schema_base=BASE).value
 
 
-def test_binary_written_with_an_older_version_is_read_into_the_current_model() -> None:
+@pytest.mark.parametrize("dataschema", [
+    b"https://casehub.example.go.th/v1/schemas/case.reported/v1",
+    b"http://127.0.0.1:8080/v1/schemas/case.reported/v1",  # written while the hub had another public URL
+    b"https://proxy.example.org/casehub/v1/schemas/case.reported/v1",
+    b"urn:casehub:schema:case.reported:v1",  # records written before ce_dataschema was a URL (replays of old topics)
+])
+def test_binary_written_with_an_older_version_is_read_into_the_current_model(dataschema: bytes) -> None:
     event = _event("case.reported")
     old_data = {k: v for k, v in event.to_avro().items() if k not in ("language", "enrichment")} | {"schema_version": 1}
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, fastavro.parse_schema(history_schema("case.reported", 1)), old_data)
-    headers = [(k, v) for k, v in encode_binary(event, source=SOURCE).headers if k != "ce_dataschema"]
-    headers.append(("ce_dataschema", b"urn:casehub:schema:case.reported:v1"))
+    headers = [(k, v) for k, v in encode_binary(event, source=SOURCE, schema_base=BASE).headers if k != "ce_dataschema"]
+    headers.append(("ce_dataschema", dataschema))
     decoded = decode(buffer.getvalue(), headers)
     assert isinstance(decoded.event, CaseReported)
     assert decoded.event.language is None
@@ -131,7 +138,7 @@ def test_binary_written_with_an_older_version_is_read_into_the_current_model() -
 
 
 def test_no_content_type_and_a_json_object_means_structured() -> None:
-    record = encode_structured(_event("case.followup"), source=SOURCE)
+    record = encode_structured(_event("case.followup"), source=SOURCE, schema_base=BASE)
     assert decode(record.value, []).mode == "structured"
 
 
@@ -146,7 +153,7 @@ def test_structured_data_may_leave_id_type_and_time_to_the_envelope() -> None:
 
 
 def _binary_headers(**override: bytes | None) -> list[tuple[str, bytes]]:
-    base = dict(encode_binary(_event("case.triaged"), source=SOURCE).headers)
+    base = dict(encode_binary(_event("case.triaged"), source=SOURCE, schema_base=BASE).headers)
     base.update(override)
     return [(k, v) for k, v in base.items() if v is not None]
 
@@ -163,8 +170,10 @@ GOOD_AVRO = avro_bytes(_event("case.triaged"))
         (GOOD_AVRO, _binary_headers(ce_dataschema=None), "missing CloudEvents attribute(s) dataschema (binary mode: ce_* headers)"),
         (GOOD_AVRO, _binary_headers(ce_id=None, ce_source=None), "missing CloudEvents attribute(s) id, source (binary mode: ce_* headers)"),
         (GOOD_AVRO, _binary_headers(ce_specversion=b"0.3"), "CloudEvents specversion '0.3' is not supported; use 1.0"),
-        (GOOD_AVRO, _binary_headers(ce_dataschema=b"case.triaged-1"), "ce_dataschema: 'case.triaged-1' is not a casehub schema id"),
+        (GOOD_AVRO, _binary_headers(ce_dataschema=b"case.triaged-1"), "ce_dataschema: 'case.triaged-1' is not a casehub schema URL"),
         (GOOD_AVRO, _binary_headers(ce_dataschema=b"urn:casehub:schema:case.triaged:v7"), "ce_dataschema: case.triaged has no schema version 7"),
+        (GOOD_AVRO, _binary_headers(ce_dataschema=b"https://h.example/v1/schemas/case.triaged/v9"), "ce_dataschema: case.triaged has no schema version 9"),
+        (GOOD_AVRO, _binary_headers(ce_dataschema=b"https://h.example/case.triaged.avsc"), "ce_dataschema: 'https://h.example/case.triaged.avsc' is not a casehub schema URL"),
         (GOOD_AVRO, _binary_headers(ce_type=b"case.closed"), "ce_dataschema names case.triaged but ce_type is 'case.closed'"),
         (GOOD_AVRO, _binary_headers(ce_id=b"another-id"), "CloudEvents id 'another-id' differs from the event's id '1300-20261005-000458'"),
         (GOOD_AVRO, _binary_headers(ce_source=b"\xff\xfe"), "header 'ce_source' is not UTF-8 text"),

@@ -13,6 +13,7 @@ from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.schemas.codec import decode, encode_binary, encode_structured
 from casehub.schemas.models import CaseEvent, CaseReported, CaseTriaged, parse_event
+from tests.connectors.events import SCHEMA_BASE
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "events"
 WAIT_SECONDS = 30
@@ -29,9 +30,9 @@ def test_binary_and_structured_records_round_trip_through_a_real_topic(
     config = connection(settings, "admin").kafka_python()
     admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
 
-    triaged = encode_binary(_event("case.triaged"), source="/partners/hotline-1300")
-    reported = encode_binary(_event("case.reported"), source="/partners/hotline-1300")
-    structured = encode_structured(_event("case.reported"), source="/partners/lao-840503")
+    triaged = encode_binary(_event("case.triaged"), source="/partners/hotline-1300", schema_base=SCHEMA_BASE)
+    reported = encode_binary(_event("case.reported"), source="/partners/hotline-1300", schema_base=SCHEMA_BASE)
+    structured = encode_structured(_event("case.reported"), source="/partners/lao-840503", schema_base=SCHEMA_BASE)
     producer = KafkaProducer(**config)
     try:
         for record in (triaged, reported, structured):

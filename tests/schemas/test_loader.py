@@ -11,10 +11,11 @@ import pytest
 from casehub.schemas import (
     EVENT_TYPES,
     HUB_WRITTEN,
+    avro_schema_url,
+    json_schema_url,
     load_schema,
-    parse_schema_id,
+    parse_dataschema,
     raw_schema,
-    schema_id,
     schema_version,
 )
 from casehub.schemas.exceptions import UnknownEventType
@@ -101,18 +102,34 @@ def test_composed_schemas_parse_in_fastavro_and_apache_avro(event_type: str) -> 
     assert avro.schema.parse(json.dumps(raw_schema(event_type))).fullname == full_name
 
 
-def test_schema_ids_name_type_and_version() -> None:
-    assert schema_id("case.triaged") == "urn:casehub:schema:case.triaged:v2"
-    assert schema_id("case.reported") == "urn:casehub:schema:case.reported:v3"
+def test_schema_urls_name_type_and_version_under_the_hub_url() -> None:
+    base = "https://casehub.example.go.th/"
+    assert avro_schema_url(base, "case.triaged") == "https://casehub.example.go.th/v1/schemas/case.triaged/v2"
+    assert avro_schema_url(base, "case.reported") == "https://casehub.example.go.th/v1/schemas/case.reported/v3"
     assert schema_version("case.reported") == 3
-    assert schema_id("case.reported", 1) == "urn:casehub:schema:case.reported:v1"
-    assert parse_schema_id("urn:casehub:schema:referral.requested:v1") == ("referral.requested", 1)
+    assert avro_schema_url(base, "case.reported", 1) == "https://casehub.example.go.th/v1/schemas/case.reported/v1"
+    assert json_schema_url(base, "case.reported", 1) == (
+        "https://casehub.example.go.th/v1/schemas/case.reported/v1/json-schema")
 
 
-def test_unknown_types_and_bad_schema_ids_are_refused_clearly() -> None:
+@pytest.mark.parametrize(("uri", "named"), [
+    ("https://casehub.example.go.th/v1/schemas/referral.requested/v1", ("referral.requested", 1)),
+    ("http://127.0.0.1:8080/v1/schemas/case.reported/v3/json-schema", ("case.reported", 3)),
+    ("https://proxy.example.org/casehub/v1/schemas/case.closed/v2", ("case.closed", 2)),
+    ("urn:casehub:schema:referral.requested:v1", ("referral.requested", 1)),  # what records said before the URLs
+])
+def test_a_dataschema_names_type_and_version_whatever_the_host(uri: str, named: tuple[str, int]) -> None:
+    assert parse_dataschema(uri) == named
+
+
+def test_unknown_types_and_bad_schema_urls_are_refused_clearly() -> None:
     with pytest.raises(UnknownEventType, match="unknown event type 'case.deleted'"):
         load_schema("case.deleted")
-    with pytest.raises(UnknownEventType, match="is not a casehub schema id"):
-        parse_schema_id("https://example.org/case.reported.avsc")
+    with pytest.raises(UnknownEventType, match="is not a casehub schema URL"):
+        parse_dataschema("https://example.org/case.reported.avsc")
+    with pytest.raises(UnknownEventType, match="is not a casehub schema URL"):
+        parse_dataschema("https://example.org/v1/schemas/case.reported/v3?x=1")
     with pytest.raises(UnknownEventType, match="unknown event type 'case.deleted'"):
-        parse_schema_id("urn:casehub:schema:case.deleted:v1")
+        parse_dataschema("urn:casehub:schema:case.deleted:v1")
+    with pytest.raises(UnknownEventType, match="unknown event type 'case.deleted'"):
+        parse_dataschema("https://casehub.example.go.th/v1/schemas/case.deleted/v1")

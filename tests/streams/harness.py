@@ -23,6 +23,7 @@ from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.schemas.codec import encode_binary, encode_structured
 from casehub.schemas.models import CaseEvent, parse_event
+from tests.connectors.events import SCHEMA_BASE
 from tests.kafka_helpers import drain
 
 CASEHUB = Path(sys.executable).with_name("casehub")
@@ -71,6 +72,8 @@ class Worker:
     worker_id: str = field(default_factory=lambda: "casehub-w" + uuid.uuid4().hex[:10])
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    command: tuple[str, ...] = ("worker",)  # ("audit", "seal", ...) runs the audit sealer the same way
+    ready_text: str = "worker ready"
 
     @property
     def log_path(self) -> Path:
@@ -96,8 +99,8 @@ class Worker:
         """Start the worker and wait (bounded) until it logs ``worker ready``."""
         self.starts += 1
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([str(CASEHUB), "worker"], env=self.env(), stdout=log, stderr=log)
-        self.wait_for_log("worker ready", occurrences=self.starts, timeout=wait_ready)
+        self.process = subprocess.Popen([str(CASEHUB), *self.command], env=self.env(), stdout=log, stderr=log)
+        self.wait_for_log(self.ready_text, occurrences=self.starts, timeout=wait_ready)
 
     def wait_for_log(self, text: str, *, occurrences: int = 1, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -176,7 +179,8 @@ def publish(settings: Settings, org: str, events: Iterable[CaseEvent], *, struct
     producer = KafkaProducer(**connection(settings, "admin").kafka_python(), acks="all")
     try:
         for event in events:
-            wire = (encode_structured if structured else encode_binary)(event, source="/partners/someone-else")
+            encode = encode_structured if structured else encode_binary
+            wire = encode(event, source="/partners/someone-else", schema_base=SCHEMA_BASE)
             producer.send(f"partner.{org}.inbound", key=key, value=wire.value, headers=wire.headers).get(timeout=30)
     finally:
         producer.close(timeout=10)

@@ -124,7 +124,7 @@ def test_a_tambon_centre_cannot_transfer_a_case_to_itself_with_an_override(regis
     assert "rule 'custody'" in refusal.message and f"from tc-{TAMBON}" in refusal.message
     (audited,) = refusal.records
     topic, key, value, headers = audited
-    assert topic == topics.HUB_AUDIT and key == case.id.encode() and ("content-type", b"application/json") in headers
+    assert topic == topics.HUB_AUDIT_ENTRIES and key == case.id.encode() and ("content-type", b"application/json") in headers
     record = json.loads(value)
     assert record["decision"] == "refused" and record["rule"] == "custody" and record["recipient"] is None
     assert record["sender"] == f"tc-{TAMBON}" and record["event_type"] == "case.transferred"

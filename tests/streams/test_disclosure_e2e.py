@@ -27,6 +27,7 @@ from casehub.registry import Registry, parse_registry
 from casehub.schemas.codec import decode
 from casehub.schemas.markings import FieldPlan, field_plan
 from casehub.schemas.models import CaseEvent, parse_event
+from casehub.streams.audit import entries as audit_entries
 from casehub.streams.project import names_a_tambon
 from casehub.streams.pseudonyms import Pseudonyms
 from tests.connectors.simulator.test_simulator_cli import run_casehub
@@ -139,8 +140,8 @@ def test_an_s26_event_reaches_seven_partners_and_only_those_granted_every_tag_re
 
 
 def _audit_of(record: Any, event_id: str, recipient: str) -> dict[str, Any] | None:
-    entry = json.loads(record.value)
-    return entry if entry.get("event_id") == event_id and entry.get("recipient") == recipient else None
+    return next((entry for entry in audit_entries(json.loads(record.value))
+                 if entry.get("event_id") == event_id and entry.get("recipient") == recipient), None)
 
 
 def test_pseudonymised_partners_get_their_own_tokens_and_case_references(stack: Stack) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from casehub.core import topics
 from casehub.core.settings import Settings
+from casehub.streams.audit import entries as audit_entries
 from casehub.streams.pseudonyms import Pseudonyms
 from tests.streams.conftest import start_hub
 from tests.streams.harness import TAMBON, header, publish, read_until, report, with_ids
@@ -81,7 +82,7 @@ def test_sigkill_mid_stream_then_restart_delivers_each_event_once_per_recipient(
     audit = read_until(settings, [topics.HUB_AUDIT], done=lambda rs: False, timeout=10.0, since=started)
     deliveries = Counter(
         (a.get("recipient"), a.get("event_id"))
-        for a in (json.loads(r.value) for r in audit)
+        for r in audit for a in audit_entries(json.loads(r.value))
         if a.get("event_id") in ids and a.get("decision") == "delivered"
     )
     assert len(deliveries) == EVENTS * len(receivers)

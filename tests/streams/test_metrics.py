@@ -7,6 +7,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 
+import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -35,13 +36,15 @@ def test_topic_labels_are_bounded() -> None:
     assert topic_kind("partner.tc-840502.outbound") == "partner.outbound"
     assert topic_kind("partner.lao-x.inbound") == "partner.inbound"
     assert topic_kind(topics.CASES_EVENTS) == "cases.events"
-    assert topic_kind("w1234-intake") == "internal"
+    assert topic_kind("w1234-intake") == "intake"
+    assert topic_kind("w1234-dedupe-changelog") == "changelog"
+    assert topic_kind("w1234-commands") == "commands"
 
 
 def test_core_outputs_count_deliveries_dedupe_hits_and_latency() -> None:
     metrics = PipelineMetrics()
     delivered = [Output(topics.CASES_EVENTS, b"c", b"v", [("ce_type", b"case.reported")]),
-                 Output("partner.tc-840502.outbound", b"c", b"v", []), Output(topics.HUB_AUDIT, b"c", b"{}", [])]
+                 Output("partner.tc-840502.outbound", b"c", b"v", []), Output(topics.HUB_AUDIT_ENTRIES, b"c", b"{}", [])]
     linked = [Output(topics.CASES_EVENTS, b"c", b"v", [("ce_type", b"case.linked")])]
     metrics.core_done(delivered, received=f"{time.time() - 0.2:.3f}".encode())
     metrics.core_done([], received=None)
@@ -107,10 +110,24 @@ def test_a_worker_exposes_stage_counts_dlq_dedupe_latency_and_lag(metered: tuple
     assert value(found, "casehub_events_in_total", stage="validate") >= 3
     assert value(found, "casehub_events_in_total", stage="core") >= 2
     assert value(found, "casehub_events_out_total", stage="core", topic="partner.outbound") >= 1
-    assert value(found, "casehub_events_out_total", stage="core", topic="hub.audit") >= 1
+    assert value(found, "casehub_events_out_total", stage="core", topic="hub.audit.entries") >= 1
     assert value(found, "casehub_dedupe_hits_total", kind="exact") >= 1
     assert value(found, "casehub_dlq_records_total", stage="validate", reason="DecodeError") >= 1
     assert value(found, "casehub_end_to_end_latency_seconds_sum") > 0
     lagged = wait_for(port, lambda f: any(name == "casehub_consumer_lag" for name, _ in f), timeout=20)
-    assert any(name == "casehub_consumer_lag" and dict(labels)["topic"] == topics.inbound(hub.lao)
-               for name, labels in lagged)
+    lag_topics = {dict(labels)["topic"] for name, labels in lagged if name == "casehub_consumer_lag"}
+    # one series per topic kind, however many partners: never a partner's own topic
+    assert "partner.inbound" in lag_topics and "intake" in lag_topics
+    assert all(hub.lao not in topic for topic in lag_topics)
+    assert all(set(dict(labels)) == {"topic"} for name, labels in lagged if name == "casehub_consumer_lag")
+    assert value(lagged, "process_cpu_seconds_total") > 0 and value(lagged, "process_resident_memory_bytes") > 0
+
+
+def test_the_worker_listens_on_loopback_only(metered: tuple[Hub, int]) -> None:
+    hub, port = metered
+    assert hub.worker.process is not None
+    listening = [c.laddr for c in psutil.Process(hub.worker.process.pid).net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN]
+    assert port in {address.port for address in listening}  # /metrics
+    assert len(listening) >= 2  # and faust's web server
+    assert {address.ip for address in listening} == {"127.0.0.1"}

@@ -9,6 +9,7 @@ from datetime import date
 from casehub.core import topics
 from casehub.core.kafka_connection import connection
 from casehub.schemas.codec import decode
+from casehub.streams.audit import entries as audit_entries
 from casehub.streams.dlq import read_error
 from casehub.streams.keys import CASE_ID
 from casehub.streams.pseudonyms import Pseudonyms
@@ -61,7 +62,7 @@ def test_an_event_reaches_the_provincial_office_and_tambon_centre_and_no_one_els
 
 
 def _audits(records: list, event_id: str) -> list[dict]:
-    found = [json.loads(r.value) for r in records]
+    found = [entry for r in records for entry in audit_entries(json.loads(r.value))]
     return [a for a in found if a.get("event_id") == event_id]
 
 

@@ -17,6 +17,7 @@ from casehub.streams.core import CoreProcessor, StagedTable
 from casehub.streams.keys import new_case_id
 from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.state import CaseState
+from tests.connectors.events import SCHEMA_BASE
 from tests.streams.harness import EXAMPLES, TAMBON, citizen_id, example, follow_up, partner, registry_yaml, report
 from tests.streams.test_stage_rules import origin_of_event, tables
 
@@ -62,7 +63,7 @@ def projected(event: CaseEvent, recipient: str, *, level: str = "pseudonymised",
 
 
 def wire_text(projection: project.Projection, level: str = "pseudonymised") -> bytes:
-    record = project.outbound_record(projection, level)
+    record = project.outbound_record(projection, level, schema_base=SCHEMA_BASE)
     return record.value + b"".join(k.encode() + v for k, v in record.headers) + (record.key or b"")
 
 
@@ -130,7 +131,7 @@ def test_a_consent_overrides_authoriser_is_not_sent_pseudonymised(registry: Regi
     seen = projected(event, "ngo-a")
     assert seen.event.consent_override is not None  # that an override was recorded, not who or why
     assert seen.event.consent_override.authorised_by == project.REDACTED == seen.event.consent_override.reason
-    assert b"\xe0\xb8" not in project.outbound_record(seen, "pseudonymised").value.replace(
+    assert b"\xe0\xb8" not in project.outbound_record(seen, "pseudonymised", schema_base=SCHEMA_BASE).value.replace(
         "สุราษฎร์ธานี".encode(), b"").replace("เกาะพะงัน".encode(), b"")  # no Thai but the place names
 
 
@@ -165,7 +166,7 @@ def test_a_source_naming_a_tambon_is_not_sent_pseudonymised(registry: Registry) 
     assert seen.event.linked_source == project.REDACTED
     assert b"840503" not in wire_text(seen)
     from_lao = projected(enriched(report(), registry), "ngo-a", source="/partners/lao-840503")
-    record = project.outbound_record(from_lao, "pseudonymised")
+    record = project.outbound_record(from_lao, "pseudonymised", schema_base=SCHEMA_BASE)
     assert dict(record.headers)["ce_source"] == b"/hub"
     from_hotline = projected(enriched(report(), registry), "ngo-a", source="/partners/hotline-1300")
     assert from_hotline.source == "/partners/hotline-1300"
@@ -212,7 +213,7 @@ def test_a_new_key_version_gives_new_pseudonyms() -> None:
 def test_the_pipeline_keys_each_pseudonymised_partners_records_by_its_own_case_reference(registry: Registry) -> None:
     core = CoreProcessor(registry=registry, pseudonym_key=KEY, retention=timedelta(days=7),
                          window=timedelta(hours=72), sla_high=timedelta(hours=1), sla_standard=timedelta(hours=3),
-                         cells_topic="cells")
+                         cells_topic="cells", schema_base=SCHEMA_BASE)
     store = tables()
     staged = {name: StagedTable(table) for name, table in store.items()}
     outputs = core.process(origin_of_event(report(), "lao-840502"), now=NOW, **staged)
@@ -264,8 +265,8 @@ def test_no_example_event_leaks_at_the_pseudonymised_level(path: Path, registry:
         if secret in ("TH", "female"):
             continue
         assert str(secret).encode() not in text, (path.stem, secret)
-    assert decode(project.outbound_record(seen, "pseudonymised").value,
-                  project.outbound_record(seen, "pseudonymised").headers).event.type == event.type
+    assert decode(project.outbound_record(seen, "pseudonymised", schema_base=SCHEMA_BASE).value,
+                  project.outbound_record(seen, "pseudonymised", schema_base=SCHEMA_BASE).headers).event.type == event.type
 
 
 def test_the_case_view_uses_the_same_projection() -> None:

@@ -17,6 +17,7 @@ from casehub.schemas.codec import decode, encode_binary
 from casehub.streams import commands
 from casehub.streams.dlq import read_error
 from tests.access_helpers import partner_credentials
+from tests.connectors.events import SCHEMA_BASE
 from tests.streams.conftest import Hub
 from tests.streams.harness import TAMBON, header, read_until, report, with_ids
 
@@ -42,7 +43,7 @@ def _dead_letters(hub: Hub, ids: set[str], count: int) -> list:
 
 def test_forged_hub_headers_are_removed_and_the_event_keeps_the_partners_own_source(hub: Hub) -> None:
     event = report(category="elderly")
-    wire = encode_binary(event, source="/partners/hotline-1300")
+    wire = encode_binary(event, source="/partners/hotline-1300", schema_base=SCHEMA_BASE)
     producer = _as_partner(hub)
     try:
         producer.send(topics.inbound(hub.lao), value=wire.value, headers=list(wire.headers) + FORGED).get(timeout=30)
@@ -149,7 +150,7 @@ def test_a_record_over_the_hubs_size_limit_is_dead_lettered_unchanged_and_the_wo
     from casehub.core import limits
 
     event = report(category="elderly")
-    wire = encode_binary(event, source="/x")
+    wire = encode_binary(event, source="/x", schema_base=SCHEMA_BASE)
     padding = b"\x00" * (limits.MAX_RECORD_BYTES + 20_000 - len(wire.value))  # Kafka takes it; the hub does not
     big = wire.value + padding
     producer = KafkaProducer(**connection(hub.settings, "admin").kafka_python(), acks="all", max_request_size=2 * 1024 * 1024)

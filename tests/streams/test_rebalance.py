@@ -69,3 +69,28 @@ async def test_highwaters_under_exactly_once_come_from_list_offsets_never_from_a
     thread = faust_compat.ReadCommittedConsumerThread.__new__(faust_compat.ReadCommittedConsumerThread)
     thread._consumer = Unfetched()
     assert await thread._highwaters(["changelog-0", "changelog-1"]) == {"changelog-0": 42, "changelog-1": 42}
+
+
+def test_a_worker_restarted_within_the_session_timeout_moves_no_partitions(settings: Settings, workdir: Path) -> None:
+    """Static membership (group.instance.id) by default: the other worker sees no rebalance; tables have standbys."""
+    started = time.time() - 5
+    env = {"CASEHUB_WORKER_SESSION_TIMEOUT": "30", "CASEHUB_WORKER_GROUP_SIZE": "2"}
+    hub = start_hub(settings, workdir, env)
+    second = Worker(settings, workdir / "second", hub.worker.registry_path, worker_id=hub.worker.worker_id,
+                    env_extra=env)
+    (workdir / "second").mkdir(parents=True, exist_ok=True)
+    try:
+        second.start(wait_ready=WAIT)
+        assert len(_delivered(settings, hub.lao, 5, started)) == 5
+        first_ready = hub.worker.log_text().count("worker ready")
+        second.kill()  # no LeaveGroup (nor would a static member send one on a clean stop)
+        second.start(wait_ready=WAIT)
+        assert len(_delivered(settings, hub.lao, 5, started)) == 5
+        assert hub.worker.log_text().count("worker ready") == first_ready  # no rebalance reached it
+        assert hub.worker.process is not None and hub.worker.process.poll() is None
+        for worker in (hub.worker, second):  # each holds its partitions and a standby of the other's
+            held = {p.name for p in (worker.workdir / "data").rglob("cases-*.db")}
+            assert held == {"cases-0.db", "cases-1.db"}, held
+    finally:
+        second.stop()
+        assert hub.worker.stop() == 0

@@ -17,6 +17,7 @@ from casehub.streams.exceptions import StageRejected
 from casehub.streams.keys import CASE_ID, new_case_id, shard_of_case, subject_token
 from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.validate import accept
+from tests.connectors.events import SCHEMA_BASE
 from tests.streams.conftest import write_registry
 from tests.streams.harness import TAMBON, citizen_id, follow_up, report
 
@@ -32,13 +33,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 
 
 def origin_of_event(event, org: str = "lao-unit", structured: bool = False) -> Origin:  # type: ignore[no-untyped-def]
-    wire = (encode_structured if structured else encode_binary)(event, source="/partners/liar")
+    wire = (encode_structured if structured else encode_binary)(event, source="/partners/liar", schema_base=SCHEMA_BASE)
     return Origin(topics.inbound(org), 0, 7, wire.key, wire.value, tuple(wire.headers))
 
 
 def processor(registry) -> CoreProcessor:  # type: ignore[no-untyped-def]
     return CoreProcessor(registry=registry, pseudonym_key=KEY, retention=timedelta(days=7), window=timedelta(hours=72),
-                         sla_high=timedelta(hours=1), sla_standard=timedelta(hours=3), cells_topic="cells")
+                         sla_high=timedelta(hours=1), sla_standard=timedelta(hours=3), cells_topic="cells",
+                         schema_base=SCHEMA_BASE)
 
 
 def tables() -> dict[str, dict[bytes, bytes]]:
@@ -99,6 +101,25 @@ def test_exact_dedupe_within_retention_only() -> None:
     assert dedupe.is_retry(seen, "/partners/a", "e1", now=NOW + timedelta(days=6), retention=week)
     assert not dedupe.is_retry(seen, "/partners/b", "e1", now=NOW, retention=week)  # another source, another event
     assert not dedupe.is_retry(seen, "/partners/a", "e1", now=NOW + timedelta(days=8), retention=week)
+
+
+def test_a_follow_up_retry_is_dropped_by_its_case_and_writes_no_dedupe_record(registry) -> None:  # type: ignore[no-untyped-def]
+    core, store = processor(registry), tables()
+    opened = run(core, origin_of_event(report()), store)
+    case_id = next(o.key for o in opened if o.topic == topics.CASES_EVENTS).decode()
+    assign = origin_of_event(follow_up("case.assigned", case_id=case_id, to_unit=f"tc-{TAMBON}"), "pso-84")
+    before = {name: dict(table) for name, table in store.items()}
+    assert run(core, assign, store, NOW + timedelta(minutes=5))
+    assert store["seen"] == before["seen"] and store["expiring"] == before["expiring"]  # the case remembers it
+    assert run(core, assign, store, NOW + timedelta(days=6)) == []  # a retry within the retention
+    state_after = state.CaseState.from_bytes(store["cases"][case_id.encode()])
+    assert len(state_after.recent_events) == 1 and state_after.events == 2
+    # a follow-up accepted before cases remembered theirs (its entry in ``seen``) is still a retry
+    triage = follow_up("case.triaged", case_id=case_id, assigned_unit=f"tc-{TAMBON}")
+    store["seen"][dedupe.seen_key("/partners/pso-84", triage.id)] = f"{NOW.timestamp():.3f}".encode()
+    assert run(core, origin_of_event(triage, "pso-84"), store, NOW + timedelta(hours=1)) == []
+    # past the retention the case forgets it: the same event is accepted anew (as a late report would be)
+    assert run(core, assign, store, NOW + timedelta(days=8))
 
 
 def test_a_second_report_within_72_hours_joins_the_open_case(registry) -> None:  # type: ignore[no-untyped-def]
@@ -288,7 +309,8 @@ def test_dedupe_state_is_deleted_once_the_retention_and_the_window_passed(regist
     core, store = processor(registry), tables()
     cid = citizen_id()
     run(core, origin_of_event(report(cid=cid)), store)
-    assert len(store["seen"]) == 1 and len(store["subjects"]) == 1 and len(store["expiring"]) == 2
+    # one plan per report, for its seen entry and its subject index entry: due when the first of them expires
+    assert len(store["seen"]) == 1 and len(store["subjects"]) == 1 and len(store["expiring"]) == 1
 
     assert sweep(core, store, NOW + timedelta(hours=71)) == 0  # nothing is due yet
     assert sweep(core, store, NOW + timedelta(hours=73)) == 1  # the window passed: the subject index entry goes
@@ -303,9 +325,10 @@ def test_an_entry_written_again_after_its_plan_is_kept_until_its_own_expiry(regi
     run(core, origin_of_event(event), store)
     later = NOW + timedelta(days=8)  # a very late retry is accepted anew and planned again
     run(core, origin_of_event(event), store, later)
-    assert len(store["expiring"]) == 4
-    assert sweep(core, store, NOW + timedelta(days=7, hours=1)) == 0  # the first plans are due, the entries are newer
-    assert len(store["seen"]) == 1 and len(store["subjects"]) == 1 and len(store["expiring"]) == 2
+    assert len(store["expiring"]) == 2
+    assert sweep(core, store, NOW + timedelta(days=7, hours=1)) == 0  # the first plan is due, the entries are newer
+    # ... so they are planned again, each at its own expiry, beside the second report's plan
+    assert len(store["seen"]) == 1 and len(store["subjects"]) == 1 and len(store["expiring"]) == 3
     assert sweep(core, store, later + timedelta(days=7, hours=1)) == 2
 
 

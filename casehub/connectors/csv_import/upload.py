@@ -44,8 +44,9 @@ def _column(sheet: Sheet, path: str) -> str:
     return f"{header} ({path})" if header and header != path else path
 
 
-def plan(raw: bytes, *, org: str, now: datetime | None = None) -> tuple[Sheet, list[RowOutcome]]:
-    """Read and validate every row of an upload (raises CsvUnreadable for a file it cannot read at all)."""
+def plan(raw: bytes, *, org: str, schema_base: str, now: datetime | None = None) -> tuple[Sheet, list[RowOutcome]]:
+    """Read and validate every row of an upload (raises CsvUnreadable for a file it cannot read at all); ``schema_base``
+    is the hub's public URL, which the records' ``ce_dataschema`` starts with."""
     moment = now or datetime.now(UTC)
     sheet = read_sheet(raw)
     if not sheet.rows:
@@ -57,7 +58,7 @@ def plan(raw: bytes, *, org: str, now: datetime | None = None) -> tuple[Sheet, l
         outcome = RowOutcome(row=row.number, event_id=event_id(org, sheet.sha256, row.number))
         outcome.errors = [RowFieldError(field=_column(sheet, p.field) if p.field else "", message=p.message) for p in cell_problems]
         unreadable = {p.field for p in cell_problems}
-        checked = prepare_item(row.number, data, source=source, now=moment)
+        checked = prepare_item(row.number, data, source=source, schema_base=schema_base, now=moment)
         if isinstance(checked, list):
             outcome.errors += [
                 RowFieldError(field=_column(sheet, p.field), message=p.message) for p in checked if p.field not in unreadable
@@ -78,7 +79,7 @@ async def submit(
     now: datetime | None = None,
 ) -> UploadResult:
     """Validate an upload, write what the policy allows (acks=all), record it in the ledger, report every row."""
-    sheet, outcomes = plan(raw, org=org, now=now)
+    sheet, outcomes = plan(raw, org=org, now=now, schema_base=writer.settings.public_base_url())
     bad = [o for o in outcomes if o.prepared is None]
     valid = [o for o in outcomes if o.prepared is not None]
     done = ledger.submitted(org, sheet.sha256)

@@ -1,4 +1,4 @@
-"""The gateway's FastAPI app: its parts started in the lifespan, routes, error documents, metrics, OpenAPI."""
+"""The gateway's FastAPI app: its parts started in the lifespan, routes, problem answers, metrics, OpenAPI."""
 
 from __future__ import annotations
 
@@ -8,23 +8,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.routing import APIRoute
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casehub.connectors.gateway import problems
 from casehub.connectors.gateway.case_view import CasesView
-from casehub.connectors.gateway.exceptions import error_code, error_headers, http_status
 from casehub.connectors.gateway.keys import KeyStore
-from casehub.connectors.gateway.models import ErrorDocument, ItemError
 from casehub.connectors.gateway.openapi import component_schemas
 from casehub.connectors.gateway.producer import EventWriter
 from casehub.connectors.gateway.ratelimit import RateLimiter
-from casehub.connectors.gateway.routes import cases, events, ops, stream, uploads
+from casehub.connectors.gateway.routes import asyncapi, cases, events, ops, schemas, stream, uploads
 from casehub.connectors.gateway.state import Gateway
-from casehub.core.errors import HubError
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.registry import Registry, load_registry
@@ -34,39 +31,32 @@ log = get_logger(__name__)
 API_VERSION = "1.0.0"
 
 
-def _document(status: int, body: ErrorDocument, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+def operation_id(route: APIRoute) -> str:
+    """A stable operation id for a route that does not set one: its function's name in camelCase."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
-async def _hub_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HubError)
-    status = http_status(exc)
-    if status >= 500 and status != 503:
-        log.error("request failed", path=request.url.path, error=str(exc))
-    problems = getattr(exc, "problems", [])
-    body = ErrorDocument(
-        error=error_code(exc),
-        message=exc.message,
-        hint=exc.hint,
-        errors=[ItemError(index=p.index, field=p.field, message=p.message) for p in problems],
-    )
-    return _document(status, body, error_headers(exc))
+class RateLimitHeaders:
+    """ASGI middleware adding the partner's RateLimit-* headers (set by the auth dependency) to its answers."""
 
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-async def _invalid_parameters(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    items = [
-        ItemError(index=0, field=".".join(str(part) for part in e.get("loc", ())), message=str(e.get("msg", "")))
-        for e in exc.errors()
-    ]
-    body = ErrorDocument(error="bad_request", message="a header or parameter is invalid", errors=items)
-    return _document(400, body)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
 
+        async def with_quota(message: Message) -> None:
+            quota = scope.get("state", {}).get("quota")
+            if message["type"] == "http.response.start" and quota is not None:
+                headers = MutableHeaders(scope=message)
+                for name, value in quota.headers().items():
+                    headers.setdefault(name, value)
+            await send(message)
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return _document(exc.status_code, ErrorDocument(error=code, message=str(exc.detail)), dict(exc.headers or {}))
+        await self.app(scope, receive, with_quota)
 
 
 class RequestMetrics:
@@ -105,7 +95,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
     )
     document.setdefault("components", {}).setdefault("schemas", {}).update(component_schemas())
-    # parameters that fail validation are answered 400 with an ErrorDocument, never FastAPI's 422 shape
+    # parameters that fail validation are answered 400 with a Problem, never FastAPI's 422 shape
     for path in document.get("paths", {}).values():
         for operation in path.values():
             response = operation.get("responses", {}).get("422", {})
@@ -161,16 +151,18 @@ def create_app(settings: Settings, *, registry: Registry | None = None, keys: Ke
             "deliveries as server-sent events, upload spreadsheets. Authenticate with `Authorization: Bearer <API key>`."
         ),
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.gateway = hub
-    app.add_exception_handler(HubError, _hub_error)
-    app.add_exception_handler(RequestValidationError, _invalid_parameters)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    problems.install(app)
     app.include_router(events.router(settings.gateway_max_batch))
     app.include_router(cases.routes)
     app.include_router(stream.routes)
     app.include_router(uploads.router(settings.gateway_max_upload_bytes))
     app.include_router(ops.routes)
+    app.include_router(schemas.routes)
+    app.include_router(asyncapi.routes)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestMetrics, hub=hub)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

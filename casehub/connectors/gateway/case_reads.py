@@ -40,4 +40,4 @@ async def record_read(writer: EventWriter, case: CaseState, partner: Partner, vi
         now=datetime.now(UTC),
     )
     headers = [("content-type", audit.AUDIT_CONTENT_TYPE)]
-    await writer.write(topics.HUB_AUDIT, [WireRecord(case.case_id.encode(), value, headers)])
+    await writer.write(topics.HUB_AUDIT_ENTRIES, [WireRecord(case.case_id.encode(), value, headers)])

@@ -17,6 +17,13 @@ class KeyRejected(AuthError):
         return {"WWW-Authenticate": 'Bearer realm="casehub"'}
 
 
+class KeyNotAllowed(AuthError):
+    """A valid key used where its kind may not go: a partner key on an operator route, or the reverse (403)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class UnknownOrganisation(AuthError):
     """A key is asked for, or belongs to, an organisation the partner registry does not know."""
 
@@ -31,23 +38,25 @@ class RateLimited(AuthError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, **context: Any) -> None:
+    def __init__(self, message: str, *, retry_after: int, quota: Any = None, **context: Any) -> None:
         super().__init__(message, **context)
         self.retry_after = retry_after
+        self.quota = quota
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+        quota = self.quota.headers() if self.quota is not None else {}
+        return {**quota, "Retry-After": str(self.retry_after)}
 
 
 class RequestInvalid(ContractError):
     """The request as a whole is unreadable (not JSON, wrong media type, too large, empty batch)."""
 
-    status = 400
-    code = "bad_request"
+    CODES = {400: "bad_request", 413: "too_large", 415: "unsupported_media_type"}
 
     def __init__(self, message: str, *, status: int = 400, **context: Any) -> None:
         super().__init__(message, **context)
         self.status = status
+        self.code = self.CODES.get(status, "bad_request")
 
 
 class TopicMissing(TransportError):
@@ -55,6 +64,9 @@ class TopicMissing(TransportError):
 
     status = 503
     code = "topic_missing"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "30"}
 
 
 class WriteFailed(TransportError):
@@ -83,7 +95,7 @@ def http_status(error: HubError) -> int:
 
 
 def error_code(error: HubError) -> str:
-    """The machine-readable code of the error document."""
+    """The machine-readable code of the problem document."""
     return str(getattr(error, "code", "internal_error"))
 
 
@@ -110,6 +122,13 @@ class EventsRejected(ContractError):
 
 class CaseNotFound(AuthError):
     """No such case, or the caller may not see it: the answer is the same, so existence does not leak."""
+
+    status = 404
+    code = "not_found"
+
+
+class SchemaNotFound(ContractError):
+    """No published schema for that event type and version (404)."""
 
     status = 404
     code = "not_found"

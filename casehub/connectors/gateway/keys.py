@@ -24,6 +24,8 @@ from casehub.connectors.gateway.exceptions import KeyStoreUnreadable
 from casehub.core.settings import Settings
 
 KEY_PREFIX = "chk_"
+OPERATORS = "@operators"
+"""The organisation of operator keys: no partner id can be it (topics.ORG_ID), so an operator key never acts as one."""
 RELOAD_CHECK_SECONDS = 1.0
 
 

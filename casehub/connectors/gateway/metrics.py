@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from casehub.core.metrics import service_registry
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class GatewayMetrics:
-    """Requests by route and status, events accepted/rejected by partner, produce latency, open streams."""
+    """Requests by route and status, events accepted/rejected by partner, produce latency, open streams; the process."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = service_registry()
         self.requests = Counter(
             "casehub_gateway_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
         )

@@ -11,21 +11,39 @@ class _Document(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ItemError(_Document):
-    """One problem with one event of the request."""
+class FieldProblem(_Document):
+    """One problem with one field of one event of the request."""
 
-    index: int = Field(description="Position of the event in the batch (0 for a single event)")
+    index: int = Field(description="Position of the event in the batch (0 for a single event); in a CSV upload, the "
+                       "row number (the header is row 1)")
     field: str = Field(description="Dotted path of the field at fault, e.g. subject.citizen_id; empty for the whole event")
     message: str
 
 
-class ErrorDocument(_Document):
-    """Every error answer: a code, a sentence, perhaps a hint, and field-level errors per event."""
+class Problem(_Document):
+    """Every error answer: RFC 9457 problem details (``application/problem+json``) with casehub's extension members."""
 
-    error: str = Field(description="Machine-readable code, e.g. invalid_events, unauthenticated, rate_limited")
-    message: str
-    hint: str | None = None
-    errors: list[ItemError] = Field(default_factory=list, description="Per event: index, field, message")
+    type: str = Field(
+        description="URI of the problem type; GET it for what the problem means (one per code)",
+        json_schema_extra={"format": "uri-reference"},
+    )
+    title: str = Field(description="Short summary of the problem type (the same for every occurrence)")
+    status: int = Field(ge=400, le=599, description="The HTTP status of this answer")
+    detail: str = Field(description="What went wrong with this request")
+    instance: str = Field(description="The request path the problem occurred at", json_schema_extra={"format": "uri-reference"})
+    code: str = Field(description="Machine-readable code, e.g. invalid_events, unauthenticated, rate_limited")
+    hint: str | None = Field(default=None, description="What to do about it")
+    errors: list[FieldProblem] = Field(default_factory=list, description="Field-level problems per event: index, field, message")
+
+
+class ProblemType(_Document):
+    """What a problem ``type`` URI names: the code, its title and status, and what to do."""
+
+    type: str = Field(json_schema_extra={"format": "uri-reference"})
+    code: str
+    title: str
+    status: int
+    description: str
 
 
 class AcceptedEvent(_Document):
@@ -144,3 +162,7 @@ class UploadResult(_Document):
     written: bool = Field(description="Whether any event was written by this request")
     events: list[UploadedRow]
     bad_rows: list[RowError]
+
+
+class UploadProblem(Problem, UploadResult):
+    """A CSV upload of which nothing could be written: a problem whose extension members are the upload's result."""

@@ -1,4 +1,9 @@
-"""The parts of the OpenAPI document FastAPI cannot infer: event request bodies, built from the event models."""
+"""The parts of the OpenAPI document FastAPI cannot infer: event request bodies, problems, the SSE stream.
+
+Each operation documents one request media type: generated clients (openapi-python-client) cannot tell
+several JSON media types of one operation apart. The CloudEvents media types accepted beside it are named
+in the operation's description.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from casehub.connectors.gateway import openapi_rules
+from casehub.connectors.gateway.models import Problem, UploadProblem
+from casehub.connectors.gateway.sse import OPENED_EVENT
 from casehub.schemas import HUB_WRITTEN
 from casehub.schemas.models import EVENT_MODELS
 
@@ -25,6 +33,7 @@ def _partner_event_schema() -> dict[str, Any]:
         entry = definitions[model.__name__]
         # the gateway dispatches on type, so a partner must send it (the models default it)
         entry["required"] = sorted({*entry.get("required", []), "type"})
+    openapi_rules.apply(definitions, {t: m.__name__ for t, m in EVENT_MODELS.items() if t not in HUB_WRITTEN})
     definitions[PARTNER_EVENT] = {
         **schema,
         "description": "An event body as the contract defines it (plain mode); hub-written types are refused.",
@@ -51,28 +60,136 @@ def _partner_event_schema() -> dict[str, Any]:
     return definitions
 
 
+def _problem_schemas() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for model in (Problem, UploadProblem):
+        schema = model.model_json_schema(ref_template=REF)
+        found.update(schema.pop("$defs", {}))
+        found[model.__name__] = schema
+    return found
+
+
+def _stream_schemas() -> dict[str, Any]:
+    return {
+        "StreamOpened": {
+            "type": "object",
+            "description": f"The data of the first SSE event (`event: {OPENED_EVENT}`): where the stream starts.",
+            "required": ["topic", "position"],
+            "properties": {
+                "topic": {"type": "string", "description": "The caller's outbound topic"},
+                "position": {"type": "string", "description": "The stream position, as in the SSE id"},
+            },
+        },
+        "DeliveredEvent": {
+            "type": "object",
+            "description": (
+                "The data of every other SSE event: a delivery as a structured CloudEvent (JSON), projected to the "
+                "caller's disclosure level. `data` is the event body; `dataschema` names the schema describing it."
+            ),
+            "required": ["specversion", "id", "source", "type", "time", "datacontenttype", "data"],
+            "properties": {
+                "specversion": {"type": "string", "const": "1.0"},
+                "id": {"type": "string"},
+                "source": {"type": "string", "description": "Who sent the event, e.g. /partners/hotline-1300"},
+                "type": {"type": "string", "description": "The event type, also the SSE `event`"},
+                "time": {"type": "string", "format": "date-time"},
+                "subject": {"type": "string", "description": "The case id (or the caller's case reference)"},
+                "dataschema": {"type": ["string", "null"]},
+                "datacontenttype": {"type": "string", "const": "application/json"},
+                "casehubdisclosure": {"type": "string", "enum": ["full", "pseudonymised", "aggregate"]},
+                "data": {"type": "object", "description": "The event body at the caller's disclosure level"},
+            },
+        },
+        "ServerSentEvent": {
+            "type": "object",
+            "description": (
+                "One event of the text/event-stream (the lines `id:`, `event:`, `data:`); comment lines (`: ping - <time>`) "
+                "keep idle connections open and carry nothing."
+            ),
+            "required": ["id", "event", "data"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^[0-9]+:-?[0-9]+(,[0-9]+:-?[0-9]+)*$",
+                       "description": "The stream position `<partition>:<offset>,...`; send it back as Last-Event-ID"},
+                "event": {"type": "string", "description": f"`{OPENED_EVENT}` first, then the event type of each delivery"},
+                "data": {
+                    "description": "JSON, one line",
+                    "oneOf": [{"$ref": REF.format(model="StreamOpened")}, {"$ref": REF.format(model="DeliveredEvent")}],
+                },
+            },
+        },
+    }
+
+
 def component_schemas() -> dict[str, Any]:
-    """Schemas to add to ``components.schemas``: every partner event type, the union, the CloudEvent wrapper."""
-    return dict(_partner_event_schema())
+    """Schemas to add to ``components.schemas``: partner events, their union, CloudEvent wrapper, problems, SSE."""
+    return {**_partner_event_schema(), **_problem_schemas(), **_stream_schemas()}
 
 
-def events_request_body(max_batch: int) -> dict[str, Any]:
-    """The requestBody of POST /v1/events: one event or a batch, plain or structured."""
-    one = {"oneOf": [{"$ref": REF.format(model=PARTNER_EVENT)}, {"$ref": REF.format(model=STRUCTURED)}]}
-    batch = {"type": "array", "minItems": 1, "maxItems": max_batch, "items": one}
-    structured = {"$ref": REF.format(model=STRUCTURED)}
+def _one_event() -> dict[str, Any]:
+    return {"oneOf": [{"$ref": REF.format(model=PARTNER_EVENT)}, {"$ref": REF.format(model=STRUCTURED)}]}
+
+
+def event_request_body() -> dict[str, Any]:
+    """The requestBody of publishEvent: one event, the plain body or a structured CloudEvent."""
     return {
         "required": True,
         "description": (
-            f"One event, or a batch (JSON array, at most {max_batch}), each the plain event body or a "
-            "structured CloudEvent. All are validated first; if any is invalid, none is written."
+            "The plain event body, or a structured CloudEvent. In binary mode (the `ce-*` headers) the body is the "
+            "CloudEvent's data: the event body. Also accepted: `application/cloudevents+json` (one structured CloudEvent)."
+        ),
+        "content": {"application/json": {"schema": _one_event()}},
+    }
+
+
+def batch_request_body(max_batch: int) -> dict[str, Any]:
+    """The requestBody of publishBatch: 1 to ``max_batch`` events (more is answered 413)."""
+    return {
+        "required": True,
+        "description": (
+            f"1 to {max_batch} events, each the plain event body or a structured CloudEvent. Also accepted: "
+            "`application/cloudevents-batch+json` (an array of structured CloudEvents)."
         ),
         "content": {
-            "application/json": {"schema": {"oneOf": [one, batch]}},
-            "application/cloudevents+json": {"schema": structured},
-            "application/cloudevents-batch+json": {
-                "schema": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": structured}
-            },
+            "application/json": {"schema": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": _one_event()}}
+        },
+    }
+
+
+def _binary_header(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": f"ce-{name}", "in": "header", "required": False, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+BINARY_MODE_PARAMETERS = [
+    _binary_header("specversion", "Binary mode (the CloudEvents HTTP binding): `1.0`; with it the body is the event's "
+                   "data and the other ce-* headers are its attributes", enum=["1.0"]),
+    _binary_header("id", "Binary mode: the event id (required with ce-specversion)", minLength=1),
+    _binary_header("source", "Binary mode: required, and ignored: the hub records the authenticated partner", minLength=1),
+    _binary_header("type", "Binary mode: the event type, e.g. case.reported (required with ce-specversion)", minLength=1),
+    _binary_header("time", "Binary mode: when it happened (RFC 3339 date-time); the data's occurred_at if absent there"),
+    _binary_header("subject", "Binary mode: the case id (fills the data's case_id)"),
+    _binary_header("dataschema", "Binary mode: the schema of the data"),
+]
+
+
+def stream_response() -> dict[str, Any]:
+    """The 200 answer of the SSE stream: text/event-stream, each event described by ServerSentEvent."""
+    example = (
+        f'id: 0:41\nevent: {OPENED_EVENT}\ndata: {{"topic":"partner.lao-840502.outbound","position":"0:41"}}\n\n'
+        'id: 0:42\nevent: case.triaged\ndata: {"specversion":"1.0","id":"…","source":"/partners/hotline-1300",'
+        '"type":"case.triaged","subject":"CASE-20261128-A1B2C3D4E5","casehubdisclosure":"full","data":{…}}\n\n'
+    )
+    return {
+        "description": (
+            "An endless text/event-stream: one SSE event per delivery (see the ServerSentEvent schema; "
+            "`x-itemSchema` is OpenAPI 3.2's itemSchema for it)."
+        ),
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string", "description": "Server-sent events, each a ServerSentEvent"},
+                "x-itemSchema": {"$ref": REF.format(model="ServerSentEvent")},
+                "example": example,
+            }
         },
     }
 

@@ -10,6 +10,24 @@ from dataclasses import dataclass
 from casehub.connectors.gateway.exceptions import RateLimited
 
 
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Where a partner's bucket stands after a request: sent back as the RateLimit-* headers."""
+
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (seconds until the bucket is full again)."""
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+            "RateLimit-Policy": f"{self.limit};w=60",
+        }
+
+
 @dataclass(slots=True)
 class _Bucket:
     tokens: float
@@ -25,8 +43,8 @@ class RateLimiter:
         self.clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
-    def take(self, partner: str) -> None:
-        """Take one token for ``partner`` or raise RateLimited with the whole seconds until the next token."""
+    def take(self, partner: str) -> Quota:
+        """Take one token for ``partner`` and say what is left, or raise RateLimited with the seconds to wait."""
         now = self.clock()
         bucket = self._buckets.get(partner)
         if bucket is None:
@@ -35,10 +53,15 @@ class RateLimiter:
         bucket.updated = now
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
-            return
+            return self._quota(bucket)
         wait = (1.0 - bucket.tokens) / self.per_second
         raise RateLimited(
             f"{partner} sent more than {int(self.capacity)} requests a minute",
             hint="wait Retry-After seconds, or batch events into one POST",
             retry_after=max(1, math.ceil(wait)),
+            quota=self._quota(bucket),
         )
+
+    def _quota(self, bucket: _Bucket) -> Quota:
+        reset = math.ceil((self.capacity - bucket.tokens) / self.per_second)
+        return Quota(limit=int(self.capacity), remaining=int(bucket.tokens), reset_seconds=reset)

@@ -3,19 +3,20 @@
 Each event's ``id`` is the stream's position: ``<partition>:<offset>`` of the last record sent from each
 partition of the topic, comma-separated (a one-partition topic gives exactly ``0:<offset>``). A client
 that reconnects with that id as ``Last-Event-ID`` resumes right after it on every partition. No consumer
-group is used: partitions are assigned and sought, and only committed records are read.
+group is used: partitions are assigned and sought, and only committed records are read. The events are
+written to the wire by sse-starlette (framing, keep-alive comments, noticing a client that left).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from sse_starlette import ServerSentEvent
 
 from casehub.connectors.gateway.exceptions import RequestInvalid
 from casehub.core.errors import wrap_kafka_error
@@ -23,6 +24,7 @@ from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.schemas.codec import JSON_CONTENT_TYPE, SPEC_VERSION, decode, rfc3339
+from casehub.schemas.dataschema import json_schema_url
 from casehub.schemas.exceptions import DecodeError
 
 log = get_logger(__name__)
@@ -49,17 +51,12 @@ def format_position(position: dict[int, int]) -> str:
     return ",".join(f"{p}:{o}" for p, o in sorted(position.items()))
 
 
-def sse_message(*, data: str, event: str | None = None, id: str | None = None) -> str:
-    """One server-sent event (data lines split so a newline in the payload cannot end the event)."""
-    lines = [f"id: {id}"] if id is not None else []
-    if event:
-        lines.append(f"event: {event}")
-    lines += [f"data: {line}" for line in data.splitlines() or [""]]
-    return "\n".join(lines) + "\n\n"
+def cloudevent_json(record: Any, *, schema_base: str) -> tuple[str, str]:
+    """A delivered record as a structured-mode CloudEvent (JSON) and its type; undecodable ones are described.
 
-
-def cloudevent_json(record: Any) -> tuple[str, str]:
-    """A delivered record as a structured-mode CloudEvent (JSON) and its type; undecodable ones are described."""
+    ``dataschema`` is the JSON Schema of ``data`` under ``schema_base`` (the hub's public URL), at the version of
+    the model that renders it: the record's own ``ce_dataschema`` names its Avro writer schema instead.
+    """
     try:
         decoded = decode(record.value, record.headers)
     except DecodeError as exc:
@@ -72,7 +69,7 @@ def cloudevent_json(record: Any) -> tuple[str, str]:
         "source": decoded.source,
         "type": event.type,
         "time": rfc3339(event.occurred_at),
-        "dataschema": decoded.attributes.get("dataschema"),
+        "dataschema": json_schema_url(schema_base, event.type),
         "datacontenttype": JSON_CONTENT_TYPE,
     }
     if event.case_id:
@@ -141,29 +138,21 @@ class OutboundStream:
             await self._consumer.stop()
             self._consumer = None
 
-    async def events(
-        self, *, keepalive: float, disconnected: Callable[[], Awaitable[bool]], limit: int | None = None
-    ) -> AsyncIterator[str]:
-        """SSE text: the opening position, then one event per record; comments keep idle connections open."""
+    async def events(self, *, limit: int | None = None) -> AsyncIterator[ServerSentEvent]:
+        """The opening position, then one event per record; ends after ``limit`` records (sse-starlette ends it
+        earlier, by cancelling, when the client leaves)."""
         if self._consumer is None:
             raise RuntimeError("open() the stream first")
         opened = json.dumps({"topic": self.topic, "position": format_position(self.position)})
-        yield sse_message(event=OPENED_EVENT, id=format_position(self.position), data=opened)
+        yield ServerSentEvent(opened, event=OPENED_EVENT, id=format_position(self.position))
         sent = 0
-        last_write = time.monotonic()
         while limit is None or sent < limit:
-            if await disconnected():
-                return
             batches = await self._consumer.getmany(timeout_ms=500, max_records=100)
             for records in batches.values():
                 for record in records:
                     self.position[record.partition] = record.offset
-                    data, event_type = cloudevent_json(record)
-                    yield sse_message(event=event_type, id=format_position(self.position), data=data)
+                    data, event_type = cloudevent_json(record, schema_base=self.settings.public_base_url())
+                    yield ServerSentEvent(data, event=event_type, id=format_position(self.position))
                     sent += 1
-                    last_write = time.monotonic()
                     if limit is not None and sent >= limit:
                         return
-            if time.monotonic() - last_write >= keepalive:
-                yield ": keepalive\n\n"
-                last_write = time.monotonic()

@@ -51,7 +51,7 @@ class ReplayRequest:
     operator: str | None = None
     progress: bool = True
     states_topic: str = topics.CASES_STATE
-    audit_topic: str = topics.HUB_AUDIT
+    audit_topic: str = topics.HUB_AUDIT_ENTRIES
 
 
 @dataclass
@@ -102,9 +102,9 @@ def make_target(settings: Settings, registry: Registry, request: ReplayRequest, 
         if partner.disclosure is Disclosure.FULL:
             states = case_states_for(settings, partner.id, topic=request.states_topic)
         return PartnerTarget(registry, partner.id, states, replay_id, audit_topic=request.audit_topic,
-                             pseudonyms=Pseudonyms.from_settings(settings))
+                             pseudonyms=Pseudonyms.from_settings(settings), schema_base=settings.public_base_url())
     if request.target == "pipeline":
-        return PipelineTarget(registry)
+        return PipelineTarget(registry, schema_base=settings.public_base_url())
     if request.path is None:
         raise BadSelection("--to-file needs a path")
     return FileTarget(request.path, replay_id)

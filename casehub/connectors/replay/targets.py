@@ -69,8 +69,9 @@ class PartnerTarget:
     kind = "partner"
 
     def __init__(self, registry: Registry, org: str, states: dict[str, CaseState], replay_id: str, *,
-                 audit_topic: str = topics.HUB_AUDIT, pseudonyms: Pseudonyms) -> None:
+                 audit_topic: str = topics.HUB_AUDIT_ENTRIES, pseudonyms: Pseudonyms, schema_base: str) -> None:
         self.registry = registry
+        self.schema_base = schema_base
         self.pseudonyms = pseudonyms
         self.partner = registry.get(org)
         if self.partner.disclosure is Disclosure.AGGREGATE:
@@ -119,7 +120,7 @@ class PartnerTarget:
         # the pipeline's own projection: the same copy, pseudonyms and key the partner got (or would have got) live
         projection = project.project(event, source=source, recipient=self.partner.id, level=delivery.disclosure,
                                      may_see=delivery.may_see, pseudonyms=self.pseudonyms)
-        wire = project.outbound_record(projection, delivery.disclosure)
+        wire = project.outbound_record(projection, delivery.disclosure, schema_base=self.schema_base)
         return Outcome(event.type, [
             Out(self.topic, wire.key, wire.value, [*wire.headers, *provenance]),
             self._audit(event, source, "delivered", self.topic, projection.withheld, now, None),
@@ -127,12 +128,11 @@ class PartnerTarget:
 
     def _audit(self, event: Any, source: str, decision: str, topic: str | None, withheld_fields: tuple[str, ...],
                now: datetime, reason: str | None) -> Out:
-        value = audit.audit_record(
-            event, recipient=self.partner.id, disclosure=self.partner.disclosure.value, source=source, topic=topic,
-            withheld_fields=withheld_fields, decision=decision, reason=reason, now=now,
-        )
-        # the pipeline's record, plus which replay wrote it (spliced in: the record is a JSON object)
-        body = value[:-1] + b',"replay_id":' + json.dumps(self.replay_id).encode() + b"}"
+        # the pipeline's record of a routed event (this one recipient), plus which replay wrote it
+        recipient = audit.Recipient(self.partner.id, decision, self.partner.disclosure.value, topic, withheld_fields,
+                                    reason)
+        body = audit.disclosure_record(event, source=source, recipients=[recipient], now=now,
+                                       extra={"replay_id": self.replay_id})
         headers = [("content-type", audit.AUDIT_CONTENT_TYPE), (REPLAY_PREFIX + "id", self.replay_id.encode())]
         return Out(self.audit_topic, (event.case_id or "").encode(), body, headers)
 
@@ -150,8 +150,9 @@ class PipelineTarget:
 
     kind = "pipeline"
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, schema_base: str) -> None:
         self.registry = registry
+        self.schema_base = schema_base  # a re-encoded report names its schema under the hub's public URL
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "topics": "partner.<org>.inbound of each event's source"}
@@ -182,7 +183,7 @@ class PipelineTarget:
             if decoded is None:
                 return Outcome(event_type, skipped="undecodable")
             stripped = decoded.event.model_copy(update={"case_id": None, "subject_token": None, "enrichment": None})
-            wire = encode_binary(stripped, source=source)
+            wire = encode_binary(stripped, source=source, schema_base=self.schema_base)
             headers = [*without_provenance(wire.headers), *provenance]
             return Outcome(event_type, [Out(topics.inbound(org), record.key, wire.value, headers)])
         return Outcome(event_type, [Out(topics.inbound(org), record.key, record.value, headers)])

@@ -55,7 +55,7 @@ Handler = Callable[[Received], Awaitable[None] | None]
 class Consumer:
     """Reads partner ``org``'s outbound topic in a consumer group (``read_committed``).
 
-    ``async with Consumer(settings, "pso-84", group_id="pso-84-cms") as consumer: await consumer.run(handler)``.
+    ``async with Consumer(settings, "pso-84", group_id="pso-84.cms") as consumer: await consumer.run(handler)``.
     Each event's offset is committed after ``handler`` returns; if it raises, nothing is committed, ``run``
     raises HandlerFailed and the group receives the event again (this consumer too, if ``run`` is called again).
     """

@@ -60,6 +60,8 @@ class Producer:
         self.org = org
         self.topic = topics.inbound(org)
         self.source = topics.event_source(org)
+        # ce_dataschema names the hub's published schema: CASEHUB_PUBLIC_URL, the address the hub gave the partner
+        self.schema_base = settings.public_base_url()
         self._connection = partner_connection(settings, org, credentials)
         self._producer = AIOKafkaProducer(
             **self._connection.aiokafka(),
@@ -95,7 +97,7 @@ class Producer:
 
     def encode(self, event: CaseEvent | Mapping[str, Any]) -> WireRecord:
         """Validate and encode one event as this partner's binary-mode record (raises EventInvalid)."""
-        return encode_binary(check(event), source=self.source)
+        return encode_binary(check(event), source=self.source, schema_base=self.schema_base)
 
     async def send(self, event: CaseEvent | Mapping[str, Any]) -> Sent:
         """Validate, then write one event and wait for the cluster's acknowledgement."""

@@ -76,7 +76,8 @@ def simulate(count: int, per: str, seed: int, rate: float, duplicates: float, re
         raise SimulatorConfigError("--follow-hub needs Kafka: it cannot be combined with --out or --dry-run")
     options = SimulatorOptions(per=per, duplicates=duplicates, retries=retries, malformed=malformed,  # type: ignore[arg-type]
                                structured_share=structured_share, local_share=local_share,
-                               provinces=tuple(provinces) or None, until=until)
+                               provinces=tuple(provinces) or None, until=until,
+                               schema_base=settings.public_base_url())
     traffic = generate(seed, count, options, registry=load_registry(settings))
     target = "-" if dry_run else out_path
     with ExitStack() as stack:

@@ -6,6 +6,7 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from casehub.connectors.simulator.exceptions import SimulatorBug
@@ -67,13 +68,13 @@ def applicable(event: CaseEvent) -> list[str]:
     return reasons
 
 
-def break_event(rng: random.Random, event: CaseEvent, org: str, *, structured: bool) -> Broken:
+def break_event(rng: random.Random, event: CaseEvent, org: str, *, structured: bool, schema_base: str) -> Broken:
     """A broken copy of ``event`` under a fresh id (so the hub's exact dedupe never hides it), checked to fail."""
     reason = rng.choice(applicable(event))
     new_id = event_id(rng, org, event.type, event.occurred_at)
     event = event.model_copy(update={"id": new_id})
     source = event_source(org)
-    record = _broken_record(rng, reason, event, source, structured=structured)
+    record = _broken_record(rng, reason, event, source, structured=structured, schema_base=schema_base)
     field = MALFORMED_REASONS[reason][1]
     _check_refused(record, reason, field)
     return Broken(record, reason, field, new_id)
@@ -84,16 +85,17 @@ def _with(event: CaseEvent, **changes: Any) -> CaseEvent:
     return event.model_copy(update=changes)
 
 
-def _broken_record(rng: random.Random, reason: str, event: CaseEvent, source: str, *, structured: bool) -> WireRecord:
-    encode = encode_structured if structured else encode_binary
+def _broken_record(rng: random.Random, reason: str, event: CaseEvent, source: str, *, structured: bool,
+                   schema_base: str) -> WireRecord:
+    encode = partial(encode_structured if structured else encode_binary, schema_base=schema_base)
     if reason == "garbage_bytes":
-        valid = encode_binary(event, source=source)
+        valid = encode_binary(event, source=source, schema_base=schema_base)
         # 0xFF... is an endless varint: no Avro reader takes it for a string length
         return WireRecord(key=valid.key, value=b"\xff" * 10 + rng.randbytes(rng.randint(20, 200)), headers=valid.headers)
     if reason == "wrong_schema":
-        return _json_record(event, source, claimed_type=_other_type(event.type), drop=("type",))
+        return _json_record(event, source, schema_base, claimed_type=_other_type(event.type), drop=("type",))
     if reason == "missing_lawful_basis":
-        return _json_record(event, source, claimed_type=event.type, drop=("lawful_basis",))
+        return _json_record(event, source, schema_base, claimed_type=event.type, drop=("lawful_basis",))
     if reason == "bad_check_digit":
         subject = event.subject  # type: ignore[attr-defined]
         digits = subject.citizen_id
@@ -123,9 +125,9 @@ def _other_type(event_type: str) -> str:
     return "case.closed" if event_type != "case.closed" else "case.assessed"
 
 
-def _json_record(event: CaseEvent, source: str, *, claimed_type: str, drop: tuple[str, ...]) -> WireRecord:
+def _json_record(event: CaseEvent, source: str, schema_base: str, *, claimed_type: str, drop: tuple[str, ...]) -> WireRecord:
     """A structured CloudEvent claiming ``claimed_type`` whose data is ``event`` without the ``drop`` fields."""
-    record = encode_structured(event, source=source)
+    record = encode_structured(event, source=source, schema_base=schema_base)
     document = json.loads(record.value)
     document["type"] = claimed_type
     document.pop("dataschema", None)

@@ -64,6 +64,7 @@ class SimulatedRecord:
     event_type: str
     case_ref: str | None
     mode: Mode
+    schema_base: str
     event: CaseEvent | None = None
 
     def with_case_id(self, case_id: str) -> WireRecord:
@@ -74,13 +75,15 @@ class SimulatedRecord:
         if self.event is None or self.event.type == "case.reported":
             return self.record
         encode = encode_structured if self.mode == "structured" else encode_binary
-        return encode(self.event.model_copy(update={"case_id": case_id}), source=topics.event_source(self.org))
+        return encode(self.event.model_copy(update={"case_id": case_id}), source=topics.event_source(self.org),
+                      schema_base=self.schema_base)
 
 
 @dataclass(frozen=True)
 class SimulatorOptions:
     """What traffic to write. Shares are probabilities: ``duplicates`` per case, ``retries`` and ``malformed`` per
-    lifecycle record, ``structured_share`` per record (the rest is binary-mode Avro)."""
+    lifecycle record, ``structured_share`` per record (the rest is binary-mode Avro). ``schema_base`` is the hub's
+    public URL, which the records' ``ce_dataschema`` starts with (the CLI passes CASEHUB_PUBLIC_URL's)."""
 
     per: Literal["cases", "events"] = "cases"
     duplicates: float = 0.05
@@ -92,6 +95,7 @@ class SimulatorOptions:
     local_share: float = 0.5
     address_text_share: float = 0.25
     postal_code_share: float = 0.05
+    schema_base: str = "http://127.0.0.1:8080"
 
     def check(self) -> None:
         """Refuse options that cannot be honoured."""
@@ -112,6 +116,7 @@ class _Planned:
     intent: Intent = field(compare=False)
     case_ref: str | None = field(compare=False)
     mode: Mode = field(compare=False)
+    schema_base: str = field(compare=False)
     event: CaseEvent | None = field(compare=False, default=None)
     broken: malform.Broken | None = field(compare=False, default=None)
 
@@ -123,11 +128,12 @@ class _Planned:
         else:
             assert self.event is not None
             source = topics.event_source(self.org)
-            record = (encode_structured if self.mode == "structured" else encode_binary)(self.event, source=source)
+            encode = encode_structured if self.mode == "structured" else encode_binary
+            record = encode(self.event, source=source, schema_base=self.schema_base)
             event_id, event_type = self.event.id, self.event.type
         carried = None if self.broken is not None else self.event
         return SimulatedRecord(topics.inbound(self.org), self.org, record, self.intent, event_id, event_type,
-                               self.case_ref, self.mode, carried)
+                               self.case_ref, self.mode, self.schema_base, carried)
 
 
 class Traffic:
@@ -191,7 +197,7 @@ def plan_case(seed: int, index: int, picker: PlacePicker, registry: Registry, op
 
     def add(at: datetime, org: str, intent: Intent, event: CaseEvent, mode: Mode, broken: malform.Broken | None = None) -> None:
         nonlocal seq
-        planned.append(_Planned(at, index, seq, org, intent, case.ref, mode, event, broken))
+        planned.append(_Planned(at, index, seq, org, intent, case.ref, mode, options.schema_base, event, broken))
         seq += 1
 
     lifecycle = [(step, Intent("valid")) for step in case.steps]
@@ -203,7 +209,8 @@ def plan_case(seed: int, index: int, picker: PlacePicker, registry: Registry, op
             later = event.occurred_at + timedelta(seconds=rng.randint(1, 600))
             add(later, step.org, Intent("retry", of=event.id, of_source=topics.event_source(step.org)), event, mode)
         if intent.kind == "valid" and rng.random() < options.malformed:
-            broken = malform.break_event(rng, event, step.org, structured=mode == "structured")
+            broken = malform.break_event(rng, event, step.org, structured=mode == "structured",
+                                         schema_base=options.schema_base)
             reason = Intent("malformed", reason=broken.reason, field=broken.field, detail=broken.detail)
             add(event.occurred_at, step.org, reason, event, "structured" if broken.record.header("ce_id") is None else "binary", broken)
     return planned

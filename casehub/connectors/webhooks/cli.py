@@ -68,8 +68,10 @@ def run(orgs: tuple[str, ...]) -> None:
     """Deliver outbound events to partners' URLs until SIGTERM or Ctrl-C (offsets committed after delivery).
 
     Secrets issued and webhook URLs added while it runs are picked up within CASEHUB_WEBHOOK_REFRESH_SECONDS.
+    Prometheus metrics on http://127.0.0.1:9467/metrics (CASEHUB_WEBHOOK_METRICS_PORT, 0 = off).
     """
     from casehub.connectors.webhooks.dispatcher import Dispatcher
+    from casehub.connectors.webhooks.metrics import WebhookMetrics
     from casehub.connectors.webhooks.targets import TargetSource
 
     settings = _settings()
@@ -78,8 +80,11 @@ def run(orgs: tuple[str, ...]) -> None:
     get_logger(__name__).info("webhook dispatcher starting", group=settings.webhook_group_id,
                               partners=[t.org for t in chosen], bootstrap=settings.bootstrap_servers())
 
+    metrics = WebhookMetrics()
+    metrics.serve(settings)
+
     async def serve() -> None:
-        dispatcher = Dispatcher(settings, chosen, refresh=source.current)
+        dispatcher = Dispatcher(settings, chosen, refresh=source.current, metrics=metrics)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, dispatcher.stop)

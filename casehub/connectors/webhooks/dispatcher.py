@@ -17,6 +17,7 @@ from casehub.connectors.webhooks import records
 from casehub.connectors.webhooks.attempt import post
 from casehub.connectors.webhooks.backoff import retry_delay
 from casehub.connectors.webhooks.lanes import Lanes, Record
+from casehub.connectors.webhooks.metrics import WebhookMetrics
 from casehub.connectors.webhooks.signing import message_id, signed_headers
 from casehub.connectors.webhooks.targets import Target
 from casehub.core.errors import wrap_kafka_error
@@ -38,8 +39,9 @@ class Dispatcher:
     """
 
     def __init__(self, settings: Settings, targets: list[Target], *, refresh: Callable[[], list[Target]] | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, metrics: WebhookMetrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or WebhookMetrics()
         self.targets: dict[str, Target] = {}
         self._initial = targets
         self._refresh = refresh
@@ -60,6 +62,7 @@ class Dispatcher:
         )
         self._http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
         self._lanes = Lanes(self._deliver, self._fail)
+        self.metrics.follow_in_flight(lambda: self._lanes.in_flight)
         self._failure: BaseException | None = None
         self._stopping = asyncio.Event()
         self._paused = False
@@ -188,13 +191,14 @@ class Dispatcher:
             await self._dead_letter(record, reason=exc.message, exception=type(exc).__name__, attempts=0)
             bound.error("undecodable outbound record dead-lettered", reason=exc.message)
             return
-        body = records.body(decoded)
+        body = records.body(decoded, schema_base=self.settings.public_base_url())
         webhook_id = message_id(decoded.source, decoded.event.id)
         bound = bound.bind(event_id=decoded.event.id, case_id=decoded.event.case_id)
         limit = self.settings.webhook_max_attempts
         for number in range(1, limit + 1):
             signed = signed_headers(target.secret.get_secret_value(), webhook_id, int(time.time()), body)
             attempt = await post(self._http, target.url, body, signed)
+            self.metrics.attempted(attempt.verdict, attempt.latency_ms)
             retry_in = None
             if attempt.verdict == "retry" and number < limit:
                 retry_in = retry_delay(number, initial=self.settings.webhook_backoff_initial_seconds,
@@ -221,6 +225,7 @@ class Dispatcher:
     async def _dead_letter(self, record: Record, *, reason: str, exception: str, attempts: int) -> None:
         key, value, headers = records.dead_letter(record, reason=reason, exception=exception, attempts=attempts)
         await self._send(records.DLQ_TOPIC, key, value, headers)
+        self.metrics.dead_lettered(exception)
 
     async def _send(self, topic: str, key: bytes | None, value: bytes | None, headers: Any) -> None:
         try:

@@ -18,13 +18,17 @@ from casehub.streams.dlq import Origin, dead_letter_headers
 Headers = list[tuple[str, bytes]]
 STAGE = "webhook"
 DLQ_TOPIC = topics.HUB_DLQ
-AUDIT_TOPIC = topics.HUB_AUDIT
+AUDIT_TOPIC = topics.HUB_AUDIT_ENTRIES  # sealed into hub.audit by `casehub audit seal`
 AUDIT_HEADERS: Headers = [("content-type", audit.AUDIT_CONTENT_TYPE)]
 
 
-def body(decoded: Decoded) -> bytes:
-    """The projected event as one structured CloudEvent (JSON), keeping extension attributes such as the disclosure."""
-    document = json.loads(encode_structured(decoded.event, source=decoded.source).value)
+def body(decoded: Decoded, *, schema_base: str) -> bytes:
+    """The projected event as one structured CloudEvent (JSON), keeping extension attributes such as the disclosure.
+
+    Its ``dataschema`` is the JSON Schema of ``data`` under ``schema_base``, the hub's public URL (the outbound
+    record's own ``ce_dataschema`` names the Avro schema, which describes Avro data, not this JSON).
+    """
+    document = json.loads(encode_structured(decoded.event, source=decoded.source, schema_base=schema_base).value)
     extensions = {name: value for name, value in decoded.attributes.items() if name not in document and name != "datacontenttype"}
     data = document.pop("data")
     return json.dumps({**document, **extensions, "data": data}, ensure_ascii=False, separators=(",", ":")).encode()

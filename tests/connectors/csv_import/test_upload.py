@@ -128,8 +128,8 @@ def test_unknown_columns_and_non_utf8_files_are_refused_whole(running: Running) 
     with running.gateway.client(running.orgs.lao) as client:
         unknown = client.post("/v1/uploads/csv", content="ชื่อ,สีที่ชอบ\nสมศรี,แดง\n".encode(), headers={"Content-Type": "text/csv"})
         tis620 = client.post("/v1/uploads/csv", content="ชื่อ\nสมศรี\n".encode("tis-620"), headers={"Content-Type": "text/csv"})
-    assert unknown.status_code == 400 and "สีที่ชอบ" in unknown.json()["message"]
-    assert tis620.status_code == 400 and "UTF-8" in tis620.json()["message"]
+    assert unknown.status_code == 400 and "สีที่ชอบ" in unknown.json()["detail"]
+    assert tis620.status_code == 400 and "UTF-8" in tis620.json()["detail"]
 
 
 def _import(running: Running, path: Path, *extra: str) -> subprocess.CompletedProcess[str]:

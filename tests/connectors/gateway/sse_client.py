@@ -20,9 +20,9 @@ class SseEvent:
 
 
 def parse(text: str) -> list[SseEvent]:
-    """Events of an SSE body (comments skipped)."""
+    """Events of an SSE body (comments skipped; lines end in CRLF, LF or CR, as the SSE format allows)."""
     events: list[SseEvent] = []
-    for block in text.split("\n\n"):
+    for block in text.replace("\r\n", "\n").replace("\r", "\n").split("\n\n"):
         fields: dict[str, list[str]] = {}
         for line in block.splitlines():
             if not line or line.startswith(":"):

@@ -8,6 +8,7 @@ from typing import Any
 
 from casehub.core import topics
 from casehub.schemas.codec import decode, encode_structured
+from tests.connectors.events import SCHEMA_BASE
 from tests.connectors.gateway.conftest import Running, start
 from tests.streams.harness import citizen_id, header, read_until, report, with_ids
 
@@ -49,7 +50,7 @@ def test_one_plain_event_is_written_to_the_partners_inbound_topic_before_202(run
 
 def test_the_source_is_the_authenticated_partner_even_when_the_cloudevent_claims_another(running: Running) -> None:
     event = report()
-    structured = json.loads(encode_structured(event, source="/partners/hotline-1300").value)
+    structured = json.loads(encode_structured(event, source="/partners/hotline-1300", schema_base=SCHEMA_BASE).value)
     assert structured["source"] == "/partners/hotline-1300"
     with running.gateway.client(running.orgs.ngo) as client:
         answer = client.post(
@@ -64,7 +65,7 @@ def test_the_source_is_the_authenticated_partner_even_when_the_cloudevent_claims
 
 def test_a_batch_of_plain_and_structured_events_is_written_in_order(running: Running) -> None:
     first, second = report(), report()
-    structured = json.loads(encode_structured(second, source="/whatever").value)
+    structured = json.loads(encode_structured(second, source="/whatever", schema_base=SCHEMA_BASE).value)
     with running.gateway.client(running.orgs.lao) as client:
         answer = client.post("/v1/events", json=[first.to_json(), structured])
     assert answer.status_code == 202, answer.text
@@ -83,7 +84,9 @@ def test_a_batch_with_one_bad_event_gets_422_with_field_errors_and_nothing_is_wr
         answer = client.post("/v1/events", json=[good, bad_id, bad_tambon, {"id": "x"}, hub_only])
     assert answer.status_code == 422, answer.text
     document = answer.json()
-    assert document["error"] == "invalid_events"
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (document["code"], document["status"], document["title"]) == ("invalid_events", 422, "Invalid events")
+    assert document["type"].endswith("/problems/invalid_events") and document["instance"] == "/v1/events"
     by_index: dict[int, list[str]] = {}
     for error in document["errors"]:
         by_index.setdefault(error["index"], []).append(error["field"])
@@ -131,7 +134,7 @@ def test_missing_wrong_and_revoked_keys_get_401_and_write_nothing(running: Runni
     for answer in (missing, unknown, revoked):
         assert answer.status_code == 401, answer.text
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
-        assert answer.json()["error"] == "unauthenticated"
+        assert answer.json()["code"] == "unauthenticated"
     assert records_with_ids(running, running.orgs.lao, {body["id"]}, expect=0, settle=2.0) == []
 
 
@@ -171,7 +174,11 @@ def test_the_rate_limit_answers_429_with_retry_after(settings, tmp_path) -> None
         limited.gateway.stop()
     assert [a.status_code for a in answers] == [404, 404, 404, 429]
     assert int(answers[3].headers["Retry-After"]) >= 1
-    assert answers[3].json()["error"] == "rate_limited"
+    # each answer says where the partner's bucket stands
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["RateLimit-Limit"] for a in answers} == {"3"}
+    assert int(answers[2].headers["RateLimit-Reset"]) >= 1
+    assert answers[3].json()["code"] == "rate_limited"
     assert not_limited.status_code == 404  # buckets are per partner
 
 

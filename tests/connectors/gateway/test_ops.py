@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from casehub.cli.main import cli
-from casehub.connectors.gateway.keys import digest, key_store_path
+from casehub.connectors.gateway.keys import OPERATORS, digest, key_store_path
 from casehub.connectors.gateway.producer import EventWriter
 from casehub.core.errors import TransportError
 from tests.connectors.gateway.conftest import Running
@@ -34,13 +34,49 @@ def test_metrics_count_requests_by_route_and_events_by_partner(running: Running)
         bad = report().to_json()
         bad["issue_category"] = "nonsense"
         assert client.post("/v1/events", json=bad).status_code == 422
-    text = httpx.get(f"{running.gateway.url}/metrics", timeout=10).text
+    text = scrape(running)
     lao = running.orgs.lao
     assert f'casehub_gateway_events_total{{outcome="accepted",partner="{lao}"}}' in text
     assert f'casehub_gateway_events_total{{outcome="rejected",partner="{lao}"}}' in text
     assert 'casehub_gateway_requests_total{method="POST",route="/v1/events",status="202"}' in text
     assert 'casehub_gateway_requests_total{method="POST",route="/v1/events",status="422"}' in text
     assert "casehub_gateway_produce_seconds_count" in text
+    # the process itself, as every casehub service exports it
+    assert "process_cpu_seconds_total" in text and "process_resident_memory_bytes" in text
+    assert "python_info" in text
+
+
+def scrape(running: Running) -> str:
+    """/metrics read with a fresh operator key."""
+    key = running.gateway.keys.issue(OPERATORS).secret
+    answer = httpx.get(f"{running.gateway.url}/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_metrics_answer_only_an_operator_key(running: Running) -> None:
+    url = f"{running.gateway.url}/metrics"
+    anonymous = httpx.get(url, timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    partner_key = running.gateway.key_for(running.orgs.lao)
+    partner = httpx.get(url, headers={"Authorization": f"Bearer {partner_key}"}, timeout=10)
+    assert partner.status_code == 403 and partner.json()["code"] == "forbidden"
+    assert "casehub_gateway" not in anonymous.text + partner.text
+    # an operator key (issued by the CLI) reads it, and does not act for any partner
+    env = {"CASEHUB_HOME": str(running.gateway.settings.home)}
+    issued = CliRunner().invoke(cli, ["partners", "key", "--operator", "--json"], env=env)
+    assert issued.exit_code == 0, issued.output
+    document = json.loads(issued.stdout[issued.stdout.index("{\n"):])
+    assert document["org"] == OPERATORS
+    operator_key = document["key"]
+    assert httpx.get(url, headers={"Authorization": f"Bearer {operator_key}"}, timeout=10).status_code == 200
+    with running.gateway.client(key=operator_key) as client:
+        refused = client.post("/v1/events", json=report().to_json())
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert CliRunner().invoke(cli, ["partners", "key"], env=env).exit_code == 2  # a partner, or --operator
+    assert httpx.get(f"{running.gateway.url}/healthz", timeout=10).status_code == 200  # probes need no key
 
 
 def test_the_openapi_document_describes_bodies_errors_and_the_key_scheme(running: Running) -> None:
@@ -51,10 +87,10 @@ def test_the_openapi_document_describes_bodies_errors_and_the_key_scheme(running
     }
     post = document["paths"]["/v1/events"]["post"]
     assert post["security"] == [{"ApiKey": []}]
-    assert set(post["requestBody"]["content"]) == {
-        "application/json", "application/cloudevents+json", "application/cloudevents-batch+json"
-    }
-    assert post["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorDocument"}
+    assert set(post["requestBody"]["content"]) == {"application/json"}  # one media type per operation
+    assert "application/cloudevents+json" in post["description"]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    assert post["responses"]["422"]["content"] == {"application/problem+json": {"schema": problem}}
     assert post["responses"]["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SubmissionResult"}
     mapping = document["components"]["schemas"]["PartnerEvent"]["discriminator"]["mapping"]
     assert "case.reported" in mapping and "case.linked" not in mapping and "case.escalated" not in mapping

@@ -18,6 +18,7 @@ import pytest
 
 from casehub.core import topics
 from casehub.core.settings import Settings
+from casehub.streams.audit import entries as audit_entries
 from casehub.streams.pseudonyms import Pseudonyms
 from tests.connectors.gateway.server import GatewayServer, gateway_settings
 from tests.streams.conftest import FAST_SLA, Hub, start_hub
@@ -140,7 +141,7 @@ def test_get_case_is_projected_to_each_callers_disclosure_level(stack: Stack) ->
             refused = client.get(f"/v1/cases/{case_id}")
             unknown = client.get("/v1/cases/CASE-20260101-00AAAAAAAA")
         assert refused.status_code == 404
-        assert json.loads(refused.content)["error"] == unknown.json()["error"] == "not_found"
+        assert json.loads(refused.content)["code"] == unknown.json()["code"] == "not_found"
     with stack.gateway.client("hotline-1300") as client:  # national
         assert client.get(f"/v1/cases/{case_id}").status_code == 200
 
@@ -172,8 +173,8 @@ def test_a_partner_the_case_is_not_routed_to_gets_404_and_each_answered_read_is_
         refused = client.get(f"/v1/cases/{case_id}")
         unknown = client.get("/v1/cases/CASE-20260101-00AAAAAAAA")
     assert refused.status_code == unknown.status_code == 404
-    assert refused.json()["error"] == unknown.json()["error"] == "not_found"
-    assert refused.json()["message"].replace(case_id, "?") == unknown.json()["message"].replace(
+    assert refused.json()["code"] == unknown.json()["code"] == "not_found"
+    assert refused.json()["detail"].replace(case_id, "?") == unknown.json()["detail"].replace(
         "CASE-20260101-00AAAAAAAA", "?")  # word for word what an unknown case gets
 
     audit = read_until(settings, [topics.HUB_AUDIT], since=since - 60, timeout=WAIT, settle=2.0,
@@ -184,6 +185,6 @@ def test_a_partner_the_case_is_not_routed_to_gets_404_and_each_answered_read_is_
     assert record["disclosure"] == "full" and record["channel"] == "gateway GET /v1/cases/{case_id}"
     assert record["event_id"] is None and record["withheld_fields"] == []
     # the disclosure log names the subject as the deliveries of the case's events do: by the hub's own token
-    delivered = [json.loads(r.value) for r in audit]
+    delivered = [entry for r in audit for entry in audit_entries(json.loads(r.value))]
     hub_token = next(a["subject_token"] for a in delivered if a.get("event_id") == reported.id)
     assert record["subject_token"] == hub_token

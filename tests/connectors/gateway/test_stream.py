@@ -67,7 +67,7 @@ def test_a_malformed_last_event_id_is_a_400(running: Running) -> None:
     with running.gateway.client(running.orgs.lao) as client:
         answer = client.get("/v1/stream", headers={"Last-Event-ID": "yesterday"})
     assert answer.status_code == 400
-    assert answer.json()["error"] == "bad_request"
+    assert answer.json()["code"] == "bad_request"
 
 
 def test_a_stream_needs_a_key(running: Running) -> None:

@@ -17,8 +17,9 @@ from casehub.core.settings import Settings
 from casehub.registry import Registry, parse_registry
 from casehub.schemas.codec import encode_binary
 from casehub.schemas.models import CaseEvent
-from casehub.streams import enrich
+from casehub.streams import audit, enrich
 from casehub.streams.keys import new_case_id, subject_token
+from tests.connectors.events import SCHEMA_BASE
 from tests.kafka_helpers import create_topics, drain, produce
 from tests.streams.harness import citizen_id, follow_up, partner, registry_yaml, report
 
@@ -77,7 +78,7 @@ def write_canonical(settings: Settings, topic: str, events: list[Canonical], *, 
     create_topics(settings, topic, partitions=partitions)
     records = []
     for item in events:
-        wire = encode_binary(item.event, source=item.source)
+        wire = encode_binary(item.event, source=item.source, schema_base=SCHEMA_BASE)
         records.append((wire.key, wire.value, wire.headers))
     produce(settings, topic, records, linger_ms=20, batch_size=512 * 1024)
 
@@ -122,7 +123,8 @@ def read_from(settings: Settings, topic: str, start: dict[int, int], *, expect: 
 
 
 def audit_documents(records: list[Any]) -> list[dict[str, Any]]:
-    return [json.loads(r.value) for r in records]
+    """The audit records as entries: a routed event's record gives one per recipient (``audit.entries``)."""
+    return [entry for r in records for entry in audit.entries(json.loads(r.value))]
 
 
 def fresh_org(prefix: str) -> str:

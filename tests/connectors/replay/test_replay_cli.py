@@ -18,6 +18,7 @@ from casehub.connectors.replay import ReplayRequest, run_replay
 from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.records import header
+from casehub.streams.audit import entries as audit_entries
 from casehub.streams.keys import new_case_id
 from casehub.streams.state import CaseState
 from tests.connectors.replay.canonical import (
@@ -114,6 +115,6 @@ def test_a_full_partner_is_re_projected_with_the_consent_its_case_state_records(
     assert header(delivered.headers, "ce_casehubdisclosure") == b"full"
     audit = read_from(settings, topics.HUB_AUDIT, audit_start, timeout=30,
                       done=lambda rs: sum(report.id.encode() in r.value for r in rs) >= 3)
-    decisions = sorted((d["decision"], d["case_id"]) for d in map(json.loads, (r.value for r in audit))
+    decisions = sorted((d["decision"], d["case_id"]) for r in audit for d in audit_entries(json.loads(r.value))
                        if d.get("replay_id") == report.id)
     assert decisions == sorted([("delivered", consented), ("withheld", unconsented)])

@@ -14,6 +14,7 @@ from casehub.core.settings import Settings
 from casehub.ops.records import header
 from casehub.schemas.codec import encode_binary
 from casehub.streams.keys import new_case_id
+from tests.connectors.events import SCHEMA_BASE
 from tests.connectors.replay.canonical import end_offsets, read_from, registry_with
 from tests.kafka_helpers import create_topics, produce
 from tests.streams.conftest import Hub, start_hub
@@ -50,7 +51,7 @@ def test_replaying_cases_events_into_the_pipeline_twice_creates_no_duplicate_del
     records = [(r.key, r.value, list(r.headers)) for r in with_ids(canonical, {e.id for e in processed})]
     for event in missed:
         wire = encode_binary(event.model_copy(update={"case_id": new_case_id("B1", datetime.now(UTC))}),
-                             source=topics.event_source(hub.lao))
+                             source=topics.event_source(hub.lao), schema_base=SCHEMA_BASE)
         records.append((wire.key, wire.value, wire.headers))
     produce(settings, archive, records)
     inbound_start = end_offsets(settings, topics.inbound(hub.lao))
@@ -83,7 +84,7 @@ def test_an_inbound_topic_is_re_run_byte_for_byte_with_provenance(settings: Sett
     inbound = topics.inbound(org)
     create_topics(settings, inbound)
     sent = [report() for _ in range(5)]
-    wires = [encode_binary(e, source="/partners/whoever") for e in sent]
+    wires = [encode_binary(e, source="/partners/whoever", schema_base=SCHEMA_BASE) for e in sent]
     produce(settings, inbound, [(b"k%d" % i, w.value, w.headers) for i, w in enumerate(wires)])
 
     done = run_replay(settings, registry, ReplayRequest(

@@ -28,7 +28,9 @@ async def test_events_land_on_the_inbound_topic_as_binary_cloudevents(settings: 
     report = example("case.reported")
     triage = triaged(f"CH-{unique}")
 
-    async with Producer(settings, org, credentials=partner_credentials(settings, org)) as producer:
+    hub_url = "https://casehub.example.go.th"  # CASEHUB_PUBLIC_URL: where the partner was told the hub is
+    async with Producer(settings.model_copy(update={"public_url": hub_url}), org,
+                        credentials=partner_credentials(settings, org)) as producer:
         first = await producer.send(report)
         second = await producer.send(triage.to_json())  # a plain dict is validated the same way
 
@@ -46,7 +48,7 @@ async def test_events_land_on_the_inbound_topic_as_binary_cloudevents(settings: 
     assert headers["ce_source"] == f"/partners/{org}".encode()
     assert headers["ce_type"] == b"case.triaged"
     assert headers["ce_subject"] == f"CH-{unique}".encode()
-    assert headers["ce_dataschema"] == b"urn:casehub:schema:case.triaged:v2"
+    assert headers["ce_dataschema"] == b"https://casehub.example.go.th/v1/schemas/case.triaged/v2"
     assert headers["content-type"] == b"application/avro"
     assert "ce_subject" not in _headers(reported_record)
 

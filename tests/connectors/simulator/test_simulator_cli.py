@@ -20,14 +20,16 @@ from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.ops.topics import apply_topics
 from casehub.registry import Registry
+from tests.connectors.events import SCHEMA_BASE
 
 CASEHUB = Path(sys.executable).with_name("casehub")
 OPTIONS = ["--province", "90", "--duplicates", "0.3", "--retries", "0.1", "--malformed", "0.1", "--structured-share", "0.3"]
-LIBRARY_OPTIONS = SimulatorOptions(provinces=("90",), duplicates=0.3, retries=0.1, malformed=0.1, structured_share=0.3)
+LIBRARY_OPTIONS = SimulatorOptions(provinces=("90",), duplicates=0.3, retries=0.1, malformed=0.1, structured_share=0.3,
+                                   schema_base=SCHEMA_BASE)
 
 
 def run_casehub(args: list[str], registry_path: Path) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "CASEHUB_REGISTRY_PATH": str(registry_path)}
+    env = {**os.environ, "CASEHUB_REGISTRY_PATH": str(registry_path), "CASEHUB_PUBLIC_URL": SCHEMA_BASE}
     return subprocess.run([str(CASEHUB), *args], env=env, capture_output=True, timeout=240, check=False)
 
 
@@ -90,7 +92,7 @@ def test_simulate_writes_partner_traffic_into_each_senders_inbound_topic(
         if headers.get("content-type") == b"application/avro":
             assert headers["ce_source"] == topics.event_source(org or "").encode()
             assert headers["ce_specversion"] == b"1.0"
-            assert headers["ce_dataschema"].startswith(b"urn:casehub:schema:" + headers["ce_type"])
+            assert headers["ce_dataschema"].startswith(f"{SCHEMA_BASE}/v1/schemas/".encode() + headers["ce_type"] + b"/v")
             assert headers.get("ce_subject") == record.key
         else:
             assert headers["content-type"].startswith(b"application/cloudevents+json")

@@ -18,11 +18,13 @@ from casehub.ops.topics import apply_topics
 from casehub.registry import Registry
 from casehub.schemas.codec import decode
 from casehub.streams.keys import CASE_ID
+from tests.connectors.events import SCHEMA_BASE
 from tests.connectors.simulator.test_simulator_cli import run_casehub
 from tests.streams.harness import Worker
 
 OPTIONS = ["--province", "90", "--duplicates", "0.4", "--retries", "0.1", "--malformed", "0.05", "--structured-share", "0.3"]
-LIBRARY_OPTIONS = SimulatorOptions(provinces=("90",), duplicates=0.4, retries=0.1, malformed=0.05, structured_share=0.3)
+LIBRARY_OPTIONS = SimulatorOptions(provinces=("90",), duplicates=0.4, retries=0.1, malformed=0.05, structured_share=0.3,
+                                   schema_base=SCHEMA_BASE)
 
 
 def header(record: Any, name: str) -> bytes | None:

@@ -7,6 +7,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from casehub.core import topics
 from casehub.schemas.codec import decode
+from casehub.schemas.dataschema import json_schema_url
 from tests.connectors.events import example, triaged
 from tests.connectors.webhooks.conftest import Tail, WebhookHub, audit_of, running, until
 
@@ -32,6 +33,8 @@ async def test_events_arrive_signed_as_structured_cloudevents_and_every_attempt_
         assert document["subject"] == event.case_id
         assert document["source"] == "/partners/hotline-1300"
         assert document["casehubdisclosure"] == "pseudonymised"
+        # the JSON body names the JSON Schema of its data (the outbound record's ce_dataschema names the Avro one)
+        assert document["dataschema"] == json_schema_url(hub.settings.public_base_url(), event.type)
         assert request.headers["webhook-id"].startswith("msg_")
         # ...and the body is a structured CloudEvent the contract reads back into the same event
         back = decode(request.body, [("content-type", b"application/cloudevents+json")])

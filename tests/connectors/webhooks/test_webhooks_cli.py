@@ -9,22 +9,34 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import psutil
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks.webhooks import Webhook
 
 from tests.connectors.events import triaged
 from tests.connectors.webhooks.conftest import WebhookHub
+from tests.streams.harness import free_port
 
 CASEHUB = Path(sys.executable).with_name("casehub")
 LIMIT = 60
 
 
-def _env(hub: WebhookHub) -> dict[str, str]:
+def _env(hub: WebhookHub, metrics_port: int | None = None) -> dict[str, str]:
     settings = hub.settings
     return {**os.environ, "CASEHUB_REGISTRY_PATH": str(settings.registry_path),
             "CASEHUB_WEBHOOK_SECRETS_PATH": str(settings.webhook_secrets_path),
-            "CASEHUB_WEBHOOK_GROUP_ID": settings.webhook_group_id, "CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers()}
+            "CASEHUB_WEBHOOK_GROUP_ID": settings.webhook_group_id, "CASEHUB_KAFKA_BOOTSTRAP": settings.bootstrap_servers(),
+            "CASEHUB_WEBHOOK_METRICS_PORT": str(metrics_port or free_port())}
+
+
+def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def _casehub(hub: WebhookHub, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,13 +71,17 @@ def test_secrets_are_issued_once_rotated_on_request_and_never_listed(hub: Webhoo
 def test_run_delivers_until_sigterm_and_commits(hub: WebhookHub, unique: str) -> None:
     event = triaged(f"CH-{unique}")
     hub.publish(event)
-    process = subprocess.Popen([str(CASEHUB), "webhooks", "run"], env=_env(hub), stdout=subprocess.PIPE,
+    port = free_port()
+    process = subprocess.Popen([str(CASEHUB), "webhooks", "run"], env=_env(hub, port), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         hub.receiver.wait_for(lambda: len(hub.receiver.requests) == 1, timeout=LIMIT)
         deadline = time.monotonic() + LIMIT
         while hub.committed() != 1 and time.monotonic() < deadline:
             time.sleep(0.1)
+        metrics = _scrape(port)
+        listening = {c.laddr.ip for c in psutil.Process(process.pid).net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN}
     finally:
         process.send_signal(signal.SIGTERM)
         _out, logs = process.communicate(timeout=LIMIT)
@@ -73,6 +89,11 @@ def test_run_delivers_until_sigterm_and_commits(hub: WebhookHub, unique: str) ->
     assert hub.committed() == 1
     assert Webhook(hub.secret).verify(hub.receiver.requests[0].body, hub.receiver.requests[0].headers)["id"] == event.id
     assert hub.secret not in logs and "webhook delivered" in logs
+    # the dispatcher's own metrics and its process's, served on loopback only
+    assert metrics[("casehub_webhook_attempts_total", (("verdict", "delivered"),))] == 1
+    assert metrics[("casehub_webhook_attempt_seconds_count", ())] == 1
+    assert metrics[("process_cpu_seconds_total", ())] > 0 and ("process_resident_memory_bytes", ()) in metrics
+    assert listening == {"127.0.0.1"}
 
 
 def test_a_running_dispatcher_starts_delivering_once_a_secret_is_issued(hub: WebhookHub, unique: str, tmp_path: Path) -> None:

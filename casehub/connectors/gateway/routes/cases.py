@@ -11,7 +11,7 @@ from casehub.connectors.gateway.case_reads import may_read, record_read
 from casehub.connectors.gateway.case_view import case_view
 from casehub.connectors.gateway.exceptions import CaseNotFound
 from casehub.connectors.gateway.models import CaseView
-from casehub.connectors.gateway.routes.common import errors
+from casehub.connectors.gateway.routes.common import errors, rate_limited_success
 from casehub.connectors.gateway.state import gateway_of
 
 routes = APIRouter(tags=["cases"])
@@ -19,6 +19,7 @@ routes = APIRouter(tags=["cases"])
 
 @routes.get(
     "/v1/cases/{case_id}",
+    operation_id="getCase",
     response_model=CaseView,
     response_model_exclude_none=False,
     summary="A case's current state",
@@ -29,7 +30,7 @@ routes = APIRouter(tags=["cases"])
         "referred to them. Anyone else gets the same 404 as for a case that does not exist. Every answered read "
         "is recorded in hub.audit before the answer is sent."
     ),
-    responses=errors(400, 401, 404, 429, 503),
+    responses={200: rate_limited_success("The case at the caller's disclosure level"), **errors(400, 401, 403, 404, 429, 503)},
 )
 async def get_case(
     request: Request,

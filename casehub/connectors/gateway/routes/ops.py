@@ -1,14 +1,17 @@
-"""/healthz (Kafka reachable, case view caught up) and Prometheus /metrics."""
+"""/healthz (Kafka reachable, case view caught up; open to probes) and Prometheus /metrics (operator key only)."""
 
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from casehub.connectors.gateway.auth import operator
 from casehub.connectors.gateway.metrics import CONTENT_TYPE
 from casehub.connectors.gateway.models import Health
+from casehub.connectors.gateway.routes.common import RETRY_AFTER, errors
 from casehub.connectors.gateway.state import gateway_of
 
 routes = APIRouter(tags=["operations"])
@@ -18,10 +21,11 @@ RECENT_FAILURE_SECONDS = 30.0
 
 @routes.get(
     "/healthz",
+    operation_id="getHealth",
     response_model=Health,
     summary="Whether the gateway can reach Kafka and its last write was acknowledged",
     responses={503: {"model": Health, "description": "Kafka is unreachable, or the last write failed",
-                     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}}},
+                     "headers": {"Retry-After": {**RETRY_AFTER, "required": True}}}},
 )
 async def healthz(request: Request) -> JSONResponse:
     hub = gateway_of(request)
@@ -45,11 +49,20 @@ async def healthz(request: Request) -> JSONResponse:
 
 @routes.get(
     "/metrics",
-    summary="Prometheus metrics",
+    operation_id="getMetrics",
+    summary="Prometheus metrics (operator key)",
+    description=(
+        "Prometheus text format: requests, events by partner, produce latency, open streams, and the process "
+        "(`process_*`, `python_*`). Partner names are in it, so it answers only an operator key "
+        "(`casehub partners key --operator`): 401 without a key, 403 with a partner's."
+    ),
     response_class=Response,
-    responses={200: {"description": "Prometheus text format", "content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"description": "Prometheus text format", "content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}}},
+        **errors(401, 403),
+    },
 )
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, _operator: Annotated[str, Depends(operator)]) -> Response:
     hub = gateway_of(request)
     hub.metrics.cases_known.set(len(hub.cases.cases))
     return Response(hub.metrics.render(), media_type=CONTENT_TYPE)

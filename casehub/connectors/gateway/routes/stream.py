@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from casehub.connectors.gateway.auth import Caller, caller
-from casehub.connectors.gateway.routes.common import errors
+from casehub.connectors.gateway.openapi import stream_response
+from casehub.connectors.gateway.routes.common import RATE_LIMIT_HEADERS, errors
 from casehub.connectors.gateway.sse import OPENED_EVENT, OutboundStream
 from casehub.connectors.gateway.state import gateway_of
 from casehub.core import topics
@@ -27,11 +28,9 @@ routes = APIRouter(tags=["stream"])
         "position `<partition>:<offset>` (one pair per partition of the topic, comma-separated); reconnect "
         "with it as `Last-Event-ID` to resume right after it."
     ),
-    response_class=StreamingResponse,
-    responses={
-        200: {"description": "An endless text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-        **errors(400, 401, 429, 503),
-    },
+    operation_id="streamDeliveries",
+    response_class=EventSourceResponse,
+    responses={200: {**stream_response(), "headers": RATE_LIMIT_HEADERS}, **errors(400, 401, 403, 429, 503)},
 )
 async def stream(
     request: Request,
@@ -45,7 +44,7 @@ async def stream(
         Query(description="Without Last-Event-ID: from the oldest retained delivery, or only new ones"),
     ] = "latest",
     limit: Annotated[int | None, Query(ge=1, le=100_000, description="Close the stream after this many events")] = None,
-) -> StreamingResponse:
+) -> EventSourceResponse:
     hub = gateway_of(request)
     topic = topics.outbound(who.org)
     outbound = OutboundStream(
@@ -53,17 +52,17 @@ async def stream(
     )
     await outbound.open()
 
-    async def body() -> AsyncIterator[str]:
+    async def body() -> AsyncIterator[ServerSentEvent]:
         hub.metrics.streams.inc()
         try:
-            async for text in outbound.events(
-                keepalive=hub.settings.gateway_keepalive_seconds, disconnected=request.is_disconnected, limit=limit
-            ):
-                yield text
+            async for event in outbound.events(limit=limit):
+                yield event
         finally:
             hub.metrics.streams.dec()
             await outbound.close()
 
-    return StreamingResponse(
-        body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return EventSourceResponse(
+        body(),
+        ping=hub.settings.gateway_keepalive_seconds,
+        headers={"Cache-Control": "no-cache"},
     )

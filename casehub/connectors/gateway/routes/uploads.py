@@ -11,9 +11,10 @@ from casehub.connectors.csv_import.ledger import UploadLedger
 from casehub.connectors.csv_import.upload import answer_status, submit
 from casehub.connectors.gateway.auth import Caller, caller
 from casehub.connectors.gateway.exceptions import RequestInvalid
-from casehub.connectors.gateway.models import UploadResult
+from casehub.connectors.gateway.models import FieldProblem, UploadProblem, UploadResult
 from casehub.connectors.gateway.openapi import csv_request_body
-from casehub.connectors.gateway.routes.common import errors, read_body
+from casehub.connectors.gateway.problems import MEDIA_TYPE, problem
+from casehub.connectors.gateway.routes.common import errors, rate_limited_success, read_body
 from casehub.connectors.gateway.state import gateway_of
 from casehub.connectors.gateway.submission import media_type
 
@@ -46,6 +47,7 @@ def router(max_bytes: int) -> APIRouter:
 
     @routes.post(
         "/v1/uploads/csv",
+        operation_id="uploadCsv",
         status_code=202,
         response_model=UploadResult,
         summary="Upload a spreadsheet of case reports",
@@ -57,8 +59,10 @@ def router(max_bytes: int) -> APIRouter:
             "again writes nothing twice (rows already written are answered already_submitted)."
         ),
         responses={
-            422: {"model": UploadResult, "description": "No row could be written (all bad, or all_or_nothing with bad rows)"},
-            **errors(400, 401, 413, 415, 429, 503),
+            202: rate_limited_success("The valid rows were written (or had been already); bad rows are listed"),
+            422: {"description": "No row could be written (all bad, or all_or_nothing with bad rows)",
+                  "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/UploadProblem"}}}},
+            **errors(400, 401, 403, 413, 415, 429, 503),
         },
         openapi_extra={"requestBody": csv_request_body(max_bytes)},
     )
@@ -75,6 +79,11 @@ def router(max_bytes: int) -> APIRouter:
         hub.metrics.events.labels(who.org, "accepted").inc(result.accepted)
         hub.metrics.events.labels(who.org, "already_submitted").inc(result.already_submitted)
         hub.metrics.events.labels(who.org, "rejected").inc(result.rejected)
-        return JSONResponse(result.model_dump(mode="json"), status_code=answer_status(result))
+        if answer_status(result) == 422:
+            errors = [FieldProblem(index=bad.row, field=e.field, message=e.message) for bad in result.bad_rows for e in bad.errors]
+            return problem(request, 422, "invalid_rows", f"{result.rejected} of {result.rows} row(s) are invalid; nothing was written",
+                           hint="fix the rows listed in errors and upload the whole file again", errors=errors,
+                           document=UploadProblem, **result.model_dump())
+        return JSONResponse(result.model_dump(mode="json"), status_code=202)
 
     return routes

@@ -1,0 +1,149 @@
+"""faust's consumer: its offset bookkeeping (committed, acked, gaps), its seek and commit hooks, its highwaters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Protocol, cast
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+USES: tuple[tuple[str, str], ...] = (
+    ("faust.transport.consumer:Consumer", "_committed_offset"),
+    ("faust.transport.consumer:Consumer", "_acked"),
+    ("faust.transport.consumer:Consumer", "_acked_index"),
+    ("faust.transport.consumer:Consumer", "_gap"),
+    ("faust.transport.consumer:Consumer", "_new_offset"),
+    ("faust.transport.consumer:Consumer", "perform_seek"),
+    ("faust.transport.consumer:Consumer", "force_commit"),
+    ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_highwaters"),
+    ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_ensure_consumer"),
+    ("faust.transport.drivers.aiokafka:Consumer", "_new_consumer_thread"),
+)
+"""(where, name) of everything this module touches that faust does not promise to keep."""
+
+ForceCommit = Callable[..., Awaitable[bool]]
+PerformSeek = Callable[[], Awaitable[None]]
+
+
+class Intervals(Protocol):
+    """faust's gap record of one partition (an ``intervaltree.IntervalTree``)."""
+
+    def addi(self, begin: int, end: int) -> None: ...
+
+    def __iter__(self) -> Any: ...
+
+
+class Bookkeeping(Protocol):
+    """faust's private record of what a consumer committed, acked and skipped, per partition."""
+
+    _committed_offset: MutableMapping[TP, int | None]
+    _acked: MutableMapping[TP, list[int]]
+    _acked_index: MutableMapping[TP, set[int]]
+    _gap: MutableMapping[TP, Intervals]
+
+    def _new_offset(self, tp: TP) -> int | None: ...
+
+
+class FaustConsumer(Protocol):
+    """What casehub calls on faust's consumer (``app.consumer``) besides its bookkeeping."""
+
+    def assignment(self) -> set[TP]: ...
+
+    async def seek(self, partition: TP, offset: int) -> None: ...
+
+    async def perform_seek(self) -> None: ...
+
+    async def force_commit(self, *args: Any, **kwargs: Any) -> bool: ...
+
+
+class OffsetsConsumer(Protocol):
+    """The aiokafka consumer faust's thread wraps: what the read_committed highwaters need of it."""
+
+    async def end_offsets(self, partitions: Iterable[Any]) -> Mapping[Any, int]: ...
+
+
+def _books(consumer: object) -> Bookkeeping:
+    return cast(Bookkeeping, consumer)
+
+
+def committed_offset(consumer: object, tp: TP) -> int | None:
+    """The offset faust believes committed for ``tp`` (None before it read one)."""
+    return _books(consumer)._committed_offset.get(tp)
+
+
+def committed_offsets(consumer: object) -> dict[TP, int]:
+    """Every partition's committed offset faust knows of."""
+    return {tp: offset for tp, offset in _books(consumer)._committed_offset.items() if offset is not None}
+
+
+def keep_committed_offset(consumer: object, tp: TP, offset: int) -> None:
+    """Overwrite faust's record of ``tp``'s committed offset (after seeking it there)."""
+    _books(consumer)._committed_offset[tp] = offset
+
+
+def acked_offsets(consumer: object, tp: TP) -> Sequence[int]:
+    """The offsets of ``tp`` acked since its last commit (faust's own list, read on every commit: not copied)."""
+    return _books(consumer)._acked.get(tp) or ()
+
+
+def is_acked(consumer: object, tp: TP, offset: int) -> bool:
+    """Whether ``offset`` of ``tp`` was acked and not yet committed."""
+    return offset in (_books(consumer)._acked_index.get(tp) or ())
+
+
+def gaps(consumer: object, tp: TP) -> list[tuple[int, int]]:
+    """The offset ranges of ``tp`` faust counts as done without a record (read_committed skipped them)."""
+    return [(i.begin, i.end) for i in sorted(_books(consumer)._gap.get(tp) or [])]
+
+
+def count_as_acked(consumer: object, tp: TP, begin: int, end: int) -> None:
+    """Record ``[begin, end)`` of ``tp`` as a gap: never delivered, so done for the next commit."""
+    _books(consumer)._gap[tp].addi(begin, end)
+
+
+def before_new_offset(consumer: object, hook: Callable[[TP], None]) -> None:
+    """Run ``hook(tp)`` each time faust computes the offset it is about to commit for ``tp``."""
+    books = _books(consumer)
+    new_offset = books._new_offset
+
+    def new_offset_after_hook(tp: TP) -> int | None:
+        hook(tp)
+        return new_offset(tp)
+
+    books._new_offset = new_offset_after_hook  # type: ignore[method-assign]
+
+
+def around_force_commit(consumer: FaustConsumer, around: Callable[[ForceCommit], ForceCommit]) -> None:
+    """Replace faust's commit with ``around(its commit)``."""
+    consumer.force_commit = around(consumer.force_commit)  # type: ignore[method-assign,assignment]
+
+
+def around_perform_seek(consumer: FaustConsumer, around: Callable[[PerformSeek], PerformSeek]) -> None:
+    """Replace faust's seek to the committed offsets with ``around(its seek)``."""
+    consumer.perform_seek = around(consumer.perform_seek)  # type: ignore[method-assign,assignment]
+
+
+class ReadCommittedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):  # type: ignore[misc]
+    """faust's consumer thread, with highwaters that are never None under exactly_once.
+
+    Under exactly_once faust reads a highwater as the consumer's ``last_stable_offset``, which is None until the
+    partition's first fetch; table recovery turns that into -1 and raises ConsistencyError on almost every
+    rebalance (faust-streaming/faust#158). ListOffsets under read_committed answers the same last stable offset
+    at any time.
+    """
+
+    async def _highwaters(self, partitions: list[Any]) -> Mapping[Any, int]:
+        consumer: OffsetsConsumer = self._ensure_consumer()
+        found: Mapping[Any, int] = await consumer.end_offsets(partitions)
+        return found
+
+
+def install(app: Any) -> None:
+    """Make ``app``'s consumers use :class:`ReadCommittedConsumerThread` (before the consumer is created)."""
+    base = app.transport.Consumer
+
+    def _new_consumer_thread(self: Any) -> ReadCommittedConsumerThread:
+        return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    app.transport.Consumer = type("ReadCommittedConsumer", (base,), {"_new_consumer_thread": _new_consumer_thread})
