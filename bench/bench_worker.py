@@ -61,6 +61,9 @@ class Worker:
             env["CASEHUB_REGISTRY_PATH"] = str(registry_path)
         if code is not None:  # another checkout's casehub (a before/after comparison in one run)
             env["PYTHONPATH"] = str(code)
+            # as the admin (as this bench connects): an older worker may need ACLs this cluster no longer grants
+            admin = connection(settings, "admin")
+            env.update(CASEHUB_KAFKA_SASL_USERNAME=admin.username or "", CASEHUB_KAFKA_SASL_PASSWORD=admin.password or "")
         self.process = subprocess.Popen([str(CASEHUB), "worker"], env=env, stdout=self.log.open("ab"),
                                         stderr=subprocess.STDOUT)
         self.peak_rss = 0

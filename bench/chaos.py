@@ -84,8 +84,9 @@ def report(outcome: Outcome) -> None:
     if base is not None:
         print(f"\nbefore the first kill: e2e latency p50 {base.p50 * 1000:.0f} ms, p99 {base.p99 * 1000:.0f} ms "
               f"({base.events} events); an event counts as held up above {base.late_after:.1f} s")
+    window = outcome.undelivered_sent
     print(f"worst e2e latency of the run {_seconds(outcome.worst_latency)}; events never delivered everywhere "
-          f"{outcome.undelivered_events}")
+          f"{outcome.undelivered_events}" + (f" (sent from t+{window[0]:.1f} s to t+{window[1]:.1f} s)" if window else ""))
     print(f"\n{'t+':>6}  {'disturbance':<16} {'ready':>8} {'recovered':>10} {'worst e2e':>10} {'held up':>12}")
     first = outcome.disturbances[0].at - outcome.disturbances[0].step.offset if outcome.disturbances else 0.0
     for d in outcome.disturbances:

@@ -213,14 +213,21 @@ class Supervisor:
         for worker in self.workers:
             worker.spawn()
         self._thread.start()
-        if not self.wait_ready(ready_timeout):
+        if not self.wait_ready(ready_timeout, fail_on_crash=True):
             raise RuntimeError(f"the workers were not ready within {ready_timeout:.0f} s; logs: "
                                + ", ".join(str(w.log_path) for w in self.workers))
 
-    def wait_ready(self, timeout: float) -> bool:
-        """Wait (bounded) until the latest start of every worker has said it is ready."""
+    def wait_ready(self, timeout: float, *, fail_on_crash: bool = False) -> bool:
+        """Wait (bounded) until the latest start of every worker has said it is ready; with ``fail_on_crash``, a
+        worker that exits first is a setup the run cannot start from (its reason is raised), not a chaos finding."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if fail_on_crash and self.crashes:
+                crash = self.crashes[0]
+                self.stop(timeout=10)
+                lines = crash.log_tail.strip().splitlines()
+                raise RuntimeError(f"worker {crash.worker} exited ({crash.exit_code}) before it was ready: "
+                                   f"{lines[-1] if lines else '(empty log)'}")
             if all(w.starts[-1].ready_at for w in self.workers):
                 return True
             time.sleep(0.2)

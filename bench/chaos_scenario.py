@@ -115,6 +115,7 @@ class Outcome:
     baseline: Baseline | None = None
     worst_latency: float | None = None
     undelivered_events: int = 0
+    undelivered_sent: tuple[float, float] | None = None  # when (t+ s) the undelivered events were sent: first, last
     dead_letters: dict[str, str] = field(default_factory=dict)  # event id -> stage: reason, from hub.dlq
     seconds: float = 0.0
     logs: list[Path] = field(default_factory=list)
@@ -180,7 +181,7 @@ def _run(plan: Plan, steps: list[Step], home: Path, port: int, say: Callable[[st
         supervisor.wait_ready(timeout=120)  # the last restart's ready time too
         outcome.tallies = tally(expected, count_committed(hub.settings, names), traffic.sent_at)
         outcome.dead_letters = dead_letters(hub.settings, set(traffic.sent_at))
-        _timings(outcome, expected, watcher.first_seen, traffic.sent_at, t0 + plan.sending)
+        _timings(outcome, expected, watcher.first_seen, traffic.sent_at, t0)
         outcome.crashes = list(supervisor.crashes)
         outcome.log_findings = {w.name: {sign: w.log_text().count(sign) for sign in SIGNS_OF_TROUBLE}
                                 for w in supervisor.workers}
@@ -210,14 +211,17 @@ def _disturb(hub: Hub, supervisor: Supervisor, step: Step, plan: Plan, say: Call
 
 
 def _timings(outcome: Outcome, expected: dict[str, list[tuple[str, str]]], seen: dict[tuple[str, str], float],
-             sent_at: dict[str, float], sending_ended: float) -> None:
+             sent_at: dict[str, float], t0: float) -> None:
+    sending_ended = t0 + outcome.plan.sending
     arrived = delivered_at(expected, seen)
     acked_sent = {e: sent_at[e] for e in expected}
     first = outcome.disturbances[0].at if outcome.disturbances else sending_ended
     outcome.baseline = base = baseline(acked_sent, arrived, until=first - 2.0, late_after=outcome.plan.late_after)
     latencies = [t - acked_sent[e] for e, t in arrived.items() if t is not None]
     outcome.worst_latency = max(latencies, default=None)
-    outcome.undelivered_events = sum(1 for t in arrived.values() if t is None)
+    undelivered = sorted(acked_sent[e] - t0 for e, t in arrived.items() if t is None)
+    outcome.undelivered_events = len(undelivered)
+    outcome.undelivered_sent = (undelivered[0], undelivered[-1]) if undelivered else None
     ends = [d.at for d in outcome.disturbances[1:]] + [sending_ended]
     for disturbance, until in zip(outcome.disturbances, ends, strict=True):
         disturbance.recovery = recovery(disturbance.at, until, acked_sent, arrived, base.late_after)

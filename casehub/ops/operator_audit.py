@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,17 +13,6 @@ from casehub.core.settings import Settings
 
 AUDIT_CONTENT_TYPE = b"application/json"
 ACTION_HEADER = "hub.audit.action"
-
-
-def operator_name(given: str | None = None) -> str:
-    """The operator: what they said (``--operator``), else ``<login>@<host>``."""
-    if given:
-        return given
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return f"{login}@{socket.gethostname()}"
 
 
 def operator_principal(settings: Settings) -> str:

@@ -19,6 +19,7 @@ from casehub.ops.kafka_io import read_spans, reader, whole_topic
 from casehub.ops.records import when
 from casehub.rights.identity import SubjectId
 from casehub.schemas import codec
+from casehub.streams import audit
 from casehub.streams.keys import shard_of_case
 
 # audit decisions that put the person's data in someone's hands, and those that record it was kept back
@@ -119,9 +120,13 @@ def _audit(settings: Settings, found: Lineage, where: HubTopics) -> None:
         if is_action:
             actions.append(entry)
             continue
+        if entry.get("decision") == "streamed":  # a batch the gateway's SSE stream sent: the person's records in it
+            common = {k: v for k, v in entry.items() if k != "records"}
+            found.disclosures += [{**common, **r} for r in entry.get("records") or [] if r.get("case_id") in cases]
+            continue
         if entry.get("subject_token") != found.subject.token and entry.get("case_id") not in cases:
             continue
-        for disclosure in _each_recipient(entry):
+        for disclosure in audit.entries(entry):
             if disclosure.get("replay_id"):
                 replay_ids.add(disclosure["replay_id"])
             target = found.disclosures if disclosure.get("decision") in DISCLOSING else found.withheld
@@ -142,17 +147,6 @@ def _action_touches(action: dict[str, Any], cases: set[str], letters: set[str], 
     shown = action.get("records") or []
     return any(r.get("case_id") in cases or r.get("subject_token") == token or r.get("dlq") in letters
                for r in shown)
-
-
-def _each_recipient(entry: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """One audit record's disclosures: a record names one recipient, or lists every recipient of its event."""
-    recipients = entry.get("recipients")
-    if not isinstance(recipients, list):
-        yield entry
-        return
-    common = {k: v for k, v in entry.items() if k != "recipients"}
-    for recipient in recipients:
-        yield {**common, **recipient}
 
 
 def trace(settings: Settings, subject: SubjectId, where: HubTopics | None = None) -> Lineage:

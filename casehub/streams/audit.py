@@ -171,3 +171,14 @@ def case_read_record(
         "at": _stamp(now),
     }
     return _dumps(record)
+
+
+def stream_record(*, recipient: str, disclosure: str, channel: str, records: list[dict[str, Any]],
+                  now: datetime) -> bytes:
+    """JSON: deliveries that left the hub over a channel (the gateway's SSE stream) to ``recipient``, when.
+
+    ``records``: per record its outbound coordinates, event id as sent and the hub's case id; the pipeline's routed
+    record already holds the disclosure itself (level, lawful basis, withheld fields).
+    """
+    return _dumps({"decision": "streamed", "recipient": recipient, "disclosure": disclosure, "channel": channel,
+                   "records": records, "count": len(records), "at": _stamp(now)})

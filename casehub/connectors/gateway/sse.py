@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -85,9 +85,11 @@ class OutboundStream:
     """One SSE connection's consumer: positioned at start-up, then yields SSE text until the client leaves."""
 
     def __init__(
-        self, settings: Settings, topic: str, partitions: set[int], *, last_event_id: str | None, start: Start
+        self, settings: Settings, topic: str, partitions: set[int], *, last_event_id: str | None, start: Start,
+        before_sending: Callable[[list[Any]], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
+        self.before_sending = before_sending  # the audit entry of each fetched batch, written before it is sent
         self.partitions = partitions
         self.topic = topic
         self.resume = parse_position(last_event_id) if last_event_id else None
@@ -148,11 +150,15 @@ class OutboundStream:
         sent = 0
         while limit is None or sent < limit:
             batches = await self._consumer.getmany(timeout_ms=500, max_records=100)
-            for records in batches.values():
-                for record in records:
-                    self.position[record.partition] = record.offset
-                    data, event_type = cloudevent_json(record, schema_base=self.settings.public_base_url())
-                    yield ServerSentEvent(data, event=event_type, id=format_position(self.position))
-                    sent += 1
-                    if limit is not None and sent >= limit:
-                        return
+            fetched = [record for records in batches.values() for record in records]
+            if limit is not None:
+                fetched = fetched[: limit - sent]
+            if fetched and self.before_sending is not None:
+                await self.before_sending(fetched)
+            for record in fetched:
+                self.position[record.partition] = record.offset
+                data, event_type = cloudevent_json(record, schema_base=self.settings.public_base_url())
+                yield ServerSentEvent(data, event=event_type, id=format_position(self.position))
+                sent += 1
+            if limit is not None and sent >= limit:
+                return

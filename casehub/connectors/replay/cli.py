@@ -34,13 +34,12 @@ from casehub.registry import load_registry
 @click.option("--to-file", "to_file", type=click.Path(dir_okay=False, path_type=Path), help="JSON lines file.")
 @click.option("--dry-run", is_flag=True, help="Count what would go, per event type; write nothing.")
 @click.option("--rate", type=float, help="At most this many records per second.")
-@click.option("--operator", help="Who runs the replay, for hub.audit (default: login@host).")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 def replay(from_topic: str, since: str | None, until: str | None, start_offset: tuple[str, ...],
            end_offset: tuple[str, ...], partitions: tuple[int, ...], case_ids: tuple[str, ...],
            event_types: tuple[str, ...], tambons: tuple[str, ...], provinces: tuple[str, ...], to_partner: str | None,
-           to_pipeline: bool, to_file: Path | None, dry_run: bool, rate: float | None, operator: str | None,
+           to_pipeline: bool, to_file: Path | None, dry_run: bool, rate: float | None,
            no_progress: bool, as_json: bool) -> None:
     """Replay a topic range to ONE target: --to-partner ORG, --to-pipeline or --to-file PATH.
 
@@ -61,7 +60,7 @@ def replay(from_topic: str, since: str | None, until: str | None, start_offset: 
         start=OffsetSpec.parse(start_offset, "--start-offset"), end=OffsetSpec.parse(end_offset, "--end-offset"),
         partitions=partitions,
         filters=Filters(frozenset(event_types), frozenset(case_ids), frozenset(tambons), frozenset(provinces)),
-        dry_run=dry_run, rate=rate, operator=operator, progress=not no_progress,
+        dry_run=dry_run, rate=rate, progress=not no_progress,
     )
     report = run_replay(settings, load_registry(settings), request)
     if as_json:

@@ -48,7 +48,6 @@ class ReplayRequest:
     filters: Filters = field(default_factory=Filters)
     dry_run: bool = False
     rate: float | None = None
-    operator: str | None = None
     progress: bool = True
     states_topic: str = topics.CASES_STATE
     audit_topic: str = topics.HUB_AUDIT_ENTRIES
@@ -125,8 +124,9 @@ class Pacer:
 
 
 def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -> ReplayReport:
-    """Replay ``request`` and return its report; writes one ``hub.audit`` record (none on a dry run)."""
+    """Replay ``request`` and return its report; writes one audit entry (a dry run's says what was counted)."""
     replay_id = operator_audit.new_id("rp")
+    operator = operator_audit.operator_principal(settings)
     started = time.monotonic()
     target = make_target(settings, registry, request, replay_id)
     with reader(settings, client_id=f"casehub-replay-{replay_id}", max_partition_fetch_bytes=4 * 1024 * 1024) as consumer:
@@ -139,11 +139,12 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
                    desc=f"replay {request.from_topic}", dynamic_ncols=True)
         failures: list[BaseException] = []
         try:
-            if request.dry_run:
-                _consume(consumer, request, target, report, None, bar, failures)
-            else:
-                with writer(settings, client_id=f"casehub-replay-{replay_id}") as producer:
-                    failures = _produce(consumer, request, target, report, producer, bar)
+            with writer(settings, client_id=f"casehub-replay-{replay_id}") as producer:
+                if request.dry_run:  # an operator read: the counts it shows are recorded before they are shown
+                    _consume(consumer, request, target, report, None, bar, failures)
+                    _audit(producer, request, report, operator, "read", "counted", 0)
+                else:
+                    failures = _produce(consumer, request, target, report, producer, bar, operator)
         finally:
             bar.close()
             target.close()
@@ -155,8 +156,8 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
     return report
 
 
-def _produce(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any
-             ) -> list[BaseException]:
+def _produce(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any,
+             operator: str) -> list[BaseException]:
     """Replay into ``producer``; the audit record says how it ended (completed, failed or interrupted)."""
     failures: list[BaseException] = []
     status = "interrupted"
@@ -164,7 +165,7 @@ def _produce(consumer: Any, request: ReplayRequest, target: Target, report: Repl
         _consume(consumer, request, target, report, producer, bar, failures)
         status = "failed" if failures else "completed"
     finally:
-        _audit(producer, request, report, status, len(failures))
+        _audit(producer, request, report, operator, "replay", status, len(failures))
     return failures
 
 
@@ -199,10 +200,12 @@ def _consume(consumer: Any, request: ReplayRequest, target: Target, report: Repl
             raise wrap_kafka_error(exc, "produce") from exc
 
 
-def _audit(producer: Any, request: ReplayRequest, report: ReplayReport, status: str, failed: int) -> None:
+def _audit(producer: Any, request: ReplayRequest, report: ReplayReport, operator: str, action: str, status: str,
+           failed: int) -> None:
+    """The replay's audit entry; a dry run's is a ``read`` (tool ``replay --dry-run``): it showed counts only."""
+    extra = {"tool": "replay --dry-run", "records": []} if action == "read" else {}
     topic, key, value, headers = operator_audit.action_record(
-        "replay", report.id, operator=operator_audit.operator_name(request.operator), audit_topic=request.audit_topic,
-        status=status, failed=failed,
+        action, report.id, operator=operator, audit_topic=request.audit_topic, status=status, failed=failed, **extra,
         from_topic=request.from_topic, ranges=report.ranges(),
         since=request.since.isoformat() if request.since else None,
         until=request.until.isoformat() if request.until else None,

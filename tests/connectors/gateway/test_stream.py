@@ -63,6 +63,40 @@ def test_a_stream_started_latest_sends_only_new_deliveries(running: Running) -> 
     assert delivered.json()["casehubdisclosure"] == "full"
 
 
+def test_every_streamed_delivery_is_in_the_audit_log_before_it_is_sent(running: Running) -> None:
+    import json
+    import time
+
+    from tests.connectors.replay.canonical import end_offsets
+    from tests.streams.harness import read_until
+
+    org = running.orgs.far
+    started = time.time()
+    ids = deliver(running, org, 3)
+    total = sum(end_offsets(running.gateway.settings, topics.outbound(org)).values())  # no transactions: all records
+    with running.gateway.client(org) as client:
+        status, events = read(client, params={"start": "earliest", "limit": total})
+    assert status == 200
+    sent = {e.json()["id"]: e.id for e in events[1:]}
+    assert set(ids) <= set(sent)
+
+    def streamed(records: list) -> list[dict]:
+        found = [json.loads(r.value) for r in records if b'"streamed"' in (r.value or b"")]
+        return [e for e in found if e["recipient"] == org]
+
+    audit = read_until(running.gateway.settings, [topics.HUB_AUDIT], since=started - 5, timeout=60,
+                       done=lambda rs: set(ids) <= {r["event_id"] for e in streamed(rs) for r in e["records"]})
+    entries = streamed(audit)
+    recorded = {r["event_id"]: r for e in entries for r in e["records"]}
+    assert set(ids) <= set(recorded)
+    for event_id in ids:
+        record = recorded[event_id]
+        assert record["case_id"] == "CASE-20261128-A1B2C3D4E5" and record["topic"] == topics.outbound(org)
+        assert f"{record['partition']}:{record['offset']}" in sent[event_id]  # the SSE id names the same position
+    assert {e["channel"] for e in entries} == {"gateway GET /v1/stream"} and {e["disclosure"] for e in entries} <= {
+        "full", "pseudonymised"}
+
+
 def test_a_malformed_last_event_id_is_a_400(running: Running) -> None:
     with running.gateway.client(running.orgs.lao) as client:
         answer = client.get("/v1/stream", headers={"Last-Event-ID": "yesterday"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_ten_thousand_events_replayed_to_a_new_pseudonymised_partner(settings: S
     assert 0 < len(expected) < len(events)
 
     report = run_replay(settings, registry, ReplayRequest(from_topic=source, target="partner", partner=ngo,
-                                                          operator="tester", progress=False, audit_topic=audit_topic))
+                                                          progress=False, audit_topic=audit_topic))
 
     assert report.read == 10_000
     assert report.selected == len(expected)
@@ -95,7 +96,7 @@ def test_ten_thousand_events_replayed_to_a_new_pseudonymised_partner(settings: S
                                           and report.id.encode() in r.value for r in rs))
     documents = audit_documents(audit)
     (summary,) = [d for d in documents if d.get("action") == "replay" and d.get("id") == report.id]
-    assert summary["operator"] == "tester" and summary["status"] == "completed" and summary["failed"] == 0
+    assert summary["operator"] == "User:casehub-operator" and summary["status"] == "completed" and summary["failed"] == 0
     assert summary["from_topic"] == source
     assert summary["target"]["partner"] == ngo and summary["target"]["disclosure"] == "pseudonymised"
     assert summary["selected"] == len(expected)
@@ -105,7 +106,8 @@ def test_ten_thousand_events_replayed_to_a_new_pseudonymised_partner(settings: S
     assert {d["recipient"] for d in deliveries} == {ngo}
 
 
-def test_a_dry_run_counts_per_event_type_and_writes_nothing(settings: Settings, unique: str, tmp_path: Path) -> None:
+def test_a_dry_run_counts_per_event_type_writes_nothing_and_is_audited_as_a_read(settings: Settings, unique: str,
+                                                                                  tmp_path: Path) -> None:
     ngo, registry = new_ngo(tmp_path, unique)
     events = canonical_events(registry, 300, source_org="hotline-1300")
     source = f"{unique}.cases.events"
@@ -122,8 +124,11 @@ def test_a_dry_run_counts_per_event_type_and_writes_nothing(settings: Settings, 
     assert dict(report.by_type) == {t: n for t, n in counted.items() if n}
     assert report.written == 0
     assert end_offsets(settings, topics.outbound(ngo)) == {0: 0}
-    audit = read_from(settings, topics.HUB_AUDIT, audit_start, timeout=3, settle=0)
-    assert not [r for r in audit if report.id.encode() in r.value]
+    audit = read_from(settings, topics.HUB_AUDIT, audit_start, timeout=60, settle=0,
+                      done=lambda rs: any(report.id.encode() in r.value for r in rs))
+    (entry,) = [json.loads(r.value) for r in audit if report.id.encode() in r.value]
+    assert entry["action"] == "read" and entry["tool"] == "replay --dry-run" and entry["records"] == []
+    assert entry["operator"] == "User:casehub-operator" and entry["selected"] == len(expected) and entry["written"] == 0
 
 
 def test_filters_select_by_case_type_and_place(settings: Settings, unique: str, tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from casehub.connectors.gateway.auth import Caller, caller
+from casehub.connectors.gateway.case_reads import record_streamed
 from casehub.connectors.gateway.openapi import stream_response
 from casehub.connectors.gateway.routes.common import RATE_LIMIT_HEADERS, errors
 from casehub.connectors.gateway.sse import OPENED_EVENT, OutboundStream
@@ -48,7 +50,8 @@ async def stream(
     hub = gateway_of(request)
     topic = topics.outbound(who.org)
     outbound = OutboundStream(
-        hub.settings, topic, await hub.writer.partitions(topic), last_event_id=last_event_id, start=start
+        hub.settings, topic, await hub.writer.partitions(topic), last_event_id=last_event_id, start=start,
+        before_sending=partial(record_streamed, hub, hub.registry.partners[who.org]),
     )
     await outbound.open()
 
