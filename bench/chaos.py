@@ -44,6 +44,21 @@ def _seconds(value: float | None) -> str:
     return "never" if value is None else f"{value:.1f} s"
 
 
+def worst_after_kills(outcome: Outcome) -> float | None:
+    """The worst end-to-end latency of events sent after a disturbance; None if any of them was never delivered."""
+    after = [d.recovery.worst_latency if d.recovery and d.recovery.recovered_after is not None else None
+             for d in outcome.disturbances]
+    return None if any(a is None for a in after) else max((a for a in after if a is not None), default=0.0)
+
+
+def against_baseline(outcome: Outcome) -> float | None:
+    """That worst latency as a multiple of the p99 measured before the first disturbance, in the same run."""
+    worst, base = worst_after_kills(outcome), outcome.baseline
+    if worst is None or base is None or not base.p99 > 0:
+        return None
+    return worst / base.p99
+
+
 def targets(outcome: Outcome) -> list[tuple[str, bool, str]]:
     """(target, met, figure) for each target of the issue."""
     lost = sum(t.lost for t in outcome.tallies)
@@ -51,9 +66,7 @@ def targets(outcome: Outcome) -> list[tuple[str, bool, str]]:
     kills = [d for d in outcome.disturbances if d.step.kind == "worker"]
     readies = [d.ready_after for d in kills]
     worst_ready = None if any(r is None for r in readies) else max((r for r in readies if r is not None), default=0.0)
-    after = [d.recovery.worst_latency if d.recovery and d.recovery.recovered_after is not None else None
-             for d in outcome.disturbances]
-    worst_after = None if any(a is None for a in after) else max((a for a in after if a is not None), default=0.0)
+    worst_after = worst_after_kills(outcome)
     return [
         ("0 lost", lost == 0, str(lost)),
         ("0 duplicated", duplicated == 0, str(duplicated)),
@@ -83,12 +96,12 @@ def report(outcome: Outcome) -> None:
     base = outcome.baseline
     if base is not None:
         print(f"\nbefore the first kill: e2e latency p50 {base.p50 * 1000:.0f} ms, p99 {base.p99 * 1000:.0f} ms "
-              f"({base.events} events); an event counts as held up above {base.late_after:.1f} s")
+              f"({base.events} events delivered before it); an event counts as held up above {base.late_after:.1f} s")
     window = outcome.undelivered_sent
     print(f"worst e2e latency of the run {_seconds(outcome.worst_latency)}; events never delivered everywhere "
           f"{outcome.undelivered_events}" + (f" (sent from t+{window[0]:.1f} s to t+{window[1]:.1f} s)" if window else ""))
     print(f"\n{'t+':>6}  {'disturbance':<16} {'ready':>8} {'recovered':>10} {'worst e2e':>10} {'held up':>12}")
-    first = outcome.disturbances[0].at - outcome.disturbances[0].step.offset if outcome.disturbances else 0.0
+    first = outcome.traffic_started
     for d in outcome.disturbances:
         what = f"kill worker {d.step.target}" if d.step.kind == "worker" else f"kill broker {d.step.target}"
         ready = ("crashed" if d.crashed_before_ready else _seconds(d.ready_after)) if d.step.kind == "worker" else (
@@ -98,8 +111,12 @@ def report(outcome: Outcome) -> None:
         print(f"{d.at - first:6.1f}  {what:<16} {ready:>8} {_seconds(r.recovered_after) if r else '-':>10} "
               f"{_seconds(r.worst_latency) if r else '-':>10} {held:>12}")
     print("  ready: the restarted worker's \"worker ready\" after its start (crashed: it exited first); * for the "
-          "broker: its kill to all 3 nodes answering\n  recovered: from the kill until every event held up since "
-          "(slower than the threshold above) was visible on all its topics")
+          "broker: its kill to all 3 nodes answering\n  held up: of the events it caught (in flight when it struck, or "
+          "sent before the next one), those slower than the threshold\n  recovered: from the kill until every one "
+          "held up was visible on all its topics; worst e2e: the slowest event it caught")
+    ratio = against_baseline(outcome)
+    if ratio is not None:
+        print(f"worst e2e latency after a disturbance: {ratio:.1f}x the p99 before the first one")
     print(f"\nunplanned crashes: {len(outcome.crashes)}")
     for crash in outcome.crashes:
         lines = [line for line in crash.log_tail.splitlines() if "error" in line.lower()] or crash.log_tail.splitlines()
@@ -115,7 +132,7 @@ def report(outcome: Outcome) -> None:
 
 
 def summary(outcome: Outcome) -> dict[str, Any]:
-    first = outcome.disturbances[0].at - outcome.disturbances[0].step.offset if outcome.disturbances else 0.0
+    first = outcome.traffic_started
     return {
         "events": outcome.plan.events, "rate": outcome.plan.rate, "sent": outcome.sent,
         "acknowledged": outcome.acknowledged, "seconds": round(outcome.seconds, 1),
@@ -134,8 +151,9 @@ def summary(outcome: Outcome) -> dict[str, Any]:
             for d in outcome.disturbances
         ],
         "dead_lettered": len(outcome.dead_letters),
-        "baseline_p99_seconds": outcome.baseline.p99 if outcome.baseline else None,
+        "baseline_p99_seconds": outcome.baseline.p99 if outcome.baseline and outcome.baseline.events else None,
         "worst_latency_seconds": outcome.worst_latency,
+        "worst_after_kill_over_baseline_p99": against_baseline(outcome),
         "targets": {name: met for name, met, _ in targets(outcome)},
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import statistics
 import threading
@@ -11,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition as AioTopicPartition
 from kafka import KafkaConsumer, TopicPartition
 
 from casehub.core import topics
@@ -71,36 +74,74 @@ def _assign(consumer: KafkaConsumer, names: list[str]) -> list[TopicPartition]:
 
 
 class DeliveryWatcher:
-    """Follows the output topics (read_committed) from their ends and notes when each record first became visible."""
+    """Follows the output topics (read_committed) from their ends and notes when each record first became visible.
+
+    An aiokafka consumer in a thread of its own (the count at the end uses kafka-python: two clients, not one).
+    """
 
     def __init__(self, settings: Settings, names: list[str]) -> None:
         self.settings, self.names = settings, names
         self.first_seen: dict[Delivery, float] = {}
+        self.positions: dict[AioTopicPartition, int] = {}
+        self.polls = 0
+        self.partitions: list[AioTopicPartition] = []
         self.ready = threading.Event()
         self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="chaos-watcher", daemon=True)
+        self.error: Exception | None = None
+        self.thread = threading.Thread(target=self._thread, name="chaos-watcher", daemon=True)
 
     def start(self, timeout: float = 60.0) -> None:
-        self.thread.start()
-        if not self.ready.wait(timeout):
-            raise RuntimeError("the delivery watcher could not join the output topics")
-
-    def _run(self) -> None:
         consumer = _consumer(self.settings)
         try:
-            consumer.seek_to_end(*_assign(consumer, self.names))
-            for tp in consumer.assignment():
-                consumer.position(tp)  # resolve the end now: records produced from here on are the run's
+            self.partitions = [AioTopicPartition(t, p) for t in self.names
+                               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        finally:
+            consumer.close()
+        self.thread.start()
+        if not self.ready.wait(timeout) or self.error is not None:
+            raise RuntimeError(f"the delivery watcher could not follow the output topics: {self.error!r}")
+
+    def _thread(self) -> None:
+        try:
+            asyncio.run(self._follow())
+        except Exception as exc:  # noqa: BLE001 - said by start(), or by behind() once the run is under way
+            self.error = exc
+            self.ready.set()
+
+    async def _follow(self) -> None:
+        consumer = AIOKafkaConsumer(**connection(self.settings, "admin").aiokafka(), group_id=None,
+                                    enable_auto_commit=False, isolation_level="read_committed",
+                                    client_id="casehub-chaos-watcher")
+        await consumer.start()
+        try:
+            partitions = self.partitions
+            consumer.assign(partitions)
+            await consumer.seek_to_end(*partitions)
+            for tp in partitions:
+                await consumer.position(tp)  # resolve the end now: records produced from here on are the run's
             self.ready.set()
             while not self._stop.is_set():
-                batches = consumer.poll(timeout_ms=200, max_records=5000)
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
                 now = time.time()
+                self.polls += 1
+                for tp in partitions:
+                    self.positions[tp] = await consumer.position(tp)
                 for tp, records in batches.items():
                     for record in records:
                         for key in record_keys(tp.topic, record):
                             self.first_seen.setdefault((tp.topic, key), now)
         finally:
+            await consumer.stop()
+
+    def behind(self) -> dict[TopicPartition, tuple[int, int]]:
+        """The partitions the watcher has not read to their last stable offset: (its position, that offset)."""
+        consumer = _consumer(self.settings)
+        try:
+            ends = consumer.end_offsets([TopicPartition(tp.topic, tp.partition) for tp in self.positions])
+        finally:
             consumer.close()
+        return {tp: (self.positions[AioTopicPartition(tp.topic, tp.partition)], end) for tp, end in ends.items()
+                if self.positions[AioTopicPartition(tp.topic, tp.partition)] < end}
 
     def missing(self, expected: Iterable[Delivery]) -> int:
         return sum(1 for delivery in expected if delivery not in self.first_seen)
@@ -205,8 +246,8 @@ class Baseline:
 
 
 def baseline(sent_at: dict[str, float], arrived: dict[str, float | None], until: float, late_after: float) -> Baseline:
-    """Latencies of the events sent before ``until``; ``late_after`` is kept with them."""
-    latencies = sorted(t - sent_at[e] for e, t in arrived.items() if t is not None and sent_at.get(e, until) < until)
+    """Latencies of the events sent and delivered before ``until`` (the first disturbance); ``late_after`` kept."""
+    latencies = sorted(t - sent_at[e] for e, t in arrived.items() if t is not None and t < until)
     if not latencies:
         return Baseline(0, float("nan"), float("nan"), late_after)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -215,8 +256,8 @@ def baseline(sent_at: dict[str, float], arrived: dict[str, float | None], until:
 
 @dataclass(frozen=True)
 class Recovery:
-    """After one disturbance: the worst latency of events sent from then until the next one, and how long until
-    every held-up event was delivered (0: none was held up; None: some were never delivered)."""
+    """One disturbance: the events it caught (in flight when it struck, or sent before the next one), the worst
+    latency among them, and how long until every one held up was delivered (0: none was; None: some never were)."""
 
     events: int
     held_up: int
@@ -224,10 +265,11 @@ class Recovery:
     recovered_after: float | None
 
 
-def recovery(at: float, until: float, sent_at: dict[str, float], arrived: dict[str, float | None], late_after: float,
-             in_flight: float = 2.0) -> Recovery:
-    """Events sent in [at - in_flight, until): those in flight when it struck count too."""
-    window = [e for e, t in sent_at.items() if at - in_flight <= t < until]
+def recovery(at: float, since: float, until: float, sent_at: dict[str, float], arrived: dict[str, float | None],
+             late_after: float) -> Recovery:
+    """The events sent in [``since``: the previous disturbance, ``until``: the next one) and not delivered before
+    ``at``: those in flight when it struck, and those sent after it."""
+    window = [e for e, t in sent_at.items() if since <= t < until and (arrived.get(e) is None or (arrived[e] or 0) > at)]
     latencies = [(arrived[e] or 0) - sent_at[e] for e in window if arrived.get(e) is not None]
     held = [e for e in window if arrived.get(e) is None or (arrived[e] or 0) - sent_at[e] > late_after]
     if any(arrived.get(e) is None for e in held):

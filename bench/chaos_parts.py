@@ -108,14 +108,25 @@ class Hub:
         self.cluster.down(purge=purge)
 
 
-def start_hub(home: Path, port: int, *, heap: str = "384m", run: str | None = None) -> Hub:
+def start_hub(home: Path, port: int, *, heap: str = "384m") -> Hub:
     """Start (or find) a 3-node secured cluster in ``home`` at ``port``; create the run's topics, users and ACLs."""
     home = home.resolve()
-    settings = Settings(home=home, broker_port=port, broker_nodes=3, broker_heap=heap)
+    # nothing from another home's environment (CASEHUB_KAFKA_*, replication): this cluster's own files only
+    settings = Settings(home=home, broker_port=port, broker_nodes=3, broker_heap=heap, kafka_bootstrap=None,
+                        kafka_ssl_cafile=None, kafka_credentials_dir=None, kafka_sasl_username=None,
+                        kafka_sasl_password=None, topic_replication=None)
     cluster = LocalCluster(settings, nodes=3)
     cluster.up(timeout=240)
-    settings = settings.model_copy(update={"kafka_bootstrap": cluster.bootstrap})
-    run = run or "c" + uuid.uuid4().hex[:8]
+    try:
+        return _provision(cluster, settings.model_copy(update={"kafka_bootstrap": cluster.bootstrap}), home)
+    except BaseException:
+        cluster.down(purge=True)
+        raise
+
+
+def _provision(cluster: LocalCluster, settings: Settings, home: Path) -> Hub:
+    """The run's own registry (its orgs named after a fresh run id), its topics, users and ACLs."""
+    run = "c" + uuid.uuid4().hex[:8]
     folder = home / "chaos" / run
     folder.mkdir(parents=True, exist_ok=True)
     partners = partners_of(run)
@@ -143,7 +154,6 @@ class Start:
     at: float
     log_offset: int
     ready_at: float | None = None
-    planned_kill_at: float | None = None
     exited_at: float | None = None
     exit_code: int | None = None
 
@@ -190,7 +200,7 @@ class Crash:
 class Supervisor:
     """Starts the workers, restarts any that exits (as systemd would), SIGKILLs one on request, notes readiness."""
 
-    def __init__(self, hub: Hub, count: int = 2, *, session_timeout: float = 10.0) -> None:
+    def __init__(self, hub: Hub, count: int = 2) -> None:
         group = "casehub-" + hub.folder.name
         base = {k: v for k, v in os.environ.items() if not k.startswith("CASEHUB_")}  # nothing of another home
         self.workers = []
@@ -200,8 +210,7 @@ class Supervisor:
                    # static membership and standby tables are the worker's defaults for a group of this size
                    "CASEHUB_WORKER_ID": group, "CASEHUB_WORKER_GROUP_SIZE": str(count),
                    "CASEHUB_WORKER_METRICS_PORT": "0", "CASEHUB_WORKER_DATA_DIR": str(hub.folder / f"data-{name}"),
-                   "CASEHUB_REGISTRY_PATH": str(hub.registry_path), "CASEHUB_LOG_LEVEL": "INFO",
-                   "CASEHUB_WORKER_SESSION_TIMEOUT": str(session_timeout)}
+                   "CASEHUB_REGISTRY_PATH": str(hub.registry_path), "CASEHUB_LOG_LEVEL": "INFO"}
             self.workers.append(SupervisedWorker(name, env, hub.folder / f"worker-{name}.log"))
         self.crashes: list[Crash] = []
         self._lock = threading.Lock()
@@ -239,7 +248,7 @@ class Supervisor:
         with self._lock:
             assert worker.process is not None
             previous = worker.starts[-1]
-            previous.planned_kill_at = killed_at = time.time()
+            killed_at = time.time()
             worker.process.send_signal(signal.SIGKILL)
             previous.exit_code = worker.process.wait(timeout=30)
             previous.exited_at = time.time()

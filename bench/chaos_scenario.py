@@ -118,6 +118,7 @@ class Outcome:
     undelivered_sent: tuple[float, float] | None = None  # when (t+ s) the undelivered events were sent: first, last
     dead_letters: dict[str, str] = field(default_factory=dict)  # event id -> stage: reason, from hub.dlq
     seconds: float = 0.0
+    traffic_started: float = 0.0  # epoch seconds: the t+0 of the disturbances and crashes
     logs: list[Path] = field(default_factory=list)
     log_findings: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -130,14 +131,16 @@ def run(plan: Plan, home: Path, port: int, *, say: Callable[[str], None] = lambd
         purge: bool = True) -> Outcome:
     """Start the cluster in ``home`` at ``port``, run the plan, count what arrived, stop everything."""
     steps = schedule(plan)
-    # the run loses a broker on purpose: kafka-python's reconnect errors are expected, not news
-    kafka_log = logging.getLogger("kafka")
-    previous_level = kafka_log.level
-    kafka_log.setLevel(logging.CRITICAL)
+    # the run loses a broker on purpose: the clients' reconnect errors are expected, not news
+    clients = [logging.getLogger(name) for name in ("kafka", "aiokafka")]
+    levels = [client.level for client in clients]
+    for client in clients:
+        client.setLevel(logging.CRITICAL)
     try:
         return _run(plan, steps, home, port, say, purge)
     finally:
-        kafka_log.setLevel(previous_level)
+        for client, level in zip(clients, levels, strict=True):
+            client.setLevel(level)
 
 
 def _run(plan: Plan, steps: list[Step], home: Path, port: int, say: Callable[[str], None], purge: bool) -> Outcome:
@@ -158,7 +161,7 @@ def _run(plan: Plan, steps: list[Step], home: Path, port: int, say: Callable[[st
         say(f"workers ready ({time.time() - began:.0f} s); sending {plan.events} events at {plan.rate:g}/s "
             f"for {plan.sending:.0f} s, {len(steps)} disturbances")
         traffic.start()
-        t0 = time.time()
+        outcome.traffic_started = t0 = time.time()
         settled = t0
         for step in steps:
             # a slow broker restart delays what follows: never two disturbances at once
@@ -177,6 +180,12 @@ def _run(plan: Plan, steps: list[Step], home: Path, port: int, say: Callable[[st
         while watcher.missing(wanted) and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(5)  # a late duplicate has a moment to show
+        behind = watcher.behind()
+        if watcher.error is not None:
+            say(f"the live watcher failed ({watcher.error!r}): the timings below are incomplete")
+        if behind:
+            say(f"the live watcher ({watcher.polls} polls) is behind on {len(behind)} partition(s): "
+                + ", ".join(f"{tp.topic}[{tp.partition}] at {pos} of {end}" for tp, (pos, end) in sorted(behind.items())[:8]))
         watcher.stop()
         supervisor.wait_ready(timeout=120)  # the last restart's ready time too
         outcome.tallies = tally(expected, count_committed(hub.settings, names), traffic.sent_at)
@@ -216,12 +225,13 @@ def _timings(outcome: Outcome, expected: dict[str, list[tuple[str, str]]], seen:
     arrived = delivered_at(expected, seen)
     acked_sent = {e: sent_at[e] for e in expected}
     first = outcome.disturbances[0].at if outcome.disturbances else sending_ended
-    outcome.baseline = base = baseline(acked_sent, arrived, until=first - 2.0, late_after=outcome.plan.late_after)
+    outcome.baseline = base = baseline(acked_sent, arrived, until=first, late_after=outcome.plan.late_after)
     latencies = [t - acked_sent[e] for e, t in arrived.items() if t is not None]
     outcome.worst_latency = max(latencies, default=None)
     undelivered = sorted(acked_sent[e] - t0 for e, t in arrived.items() if t is None)
     outcome.undelivered_events = len(undelivered)
     outcome.undelivered_sent = (undelivered[0], undelivered[-1]) if undelivered else None
+    starts = [0.0] + [d.at for d in outcome.disturbances[:-1]]
     ends = [d.at for d in outcome.disturbances[1:]] + [sending_ended]
-    for disturbance, until in zip(outcome.disturbances, ends, strict=True):
-        disturbance.recovery = recovery(disturbance.at, until, acked_sent, arrived, base.late_after)
+    for disturbance, since, until in zip(outcome.disturbances, starts, ends, strict=True):
+        disturbance.recovery = recovery(disturbance.at, since, until, acked_sent, arrived, base.late_after)

@@ -61,10 +61,12 @@ def percentile(ordered: list[float], q: float) -> float:
 async def throughput(settings: Settings, group: WorkerGroup, records: list[simulator_mix.MixRecord], args: Any,
                      *, baseline: bool) -> dict[str, Any]:
     """One throughput phase: the mix through the workers, what they wrote, and (if asked) the baseline."""
+    idle_share = await idle_cpu(group)
     before = await asyncio.to_thread(capture.snapshot, settings)
-    cpu_before = group.cpu_seconds()
+    cpu_before, started = group.cpu_seconds(), time.monotonic()
     run = await live_mix.drive(settings, records, timeout=args.timeout, on_poll=group.sample_rss)
     cpu = group.cpu_seconds() - cpu_before
+    busy = cpu - idle_share * (time.monotonic() - started)  # what the events cost beyond an idle worker's polling
     await asyncio.sleep(1.0 + 4 * settings.worker_commit_interval)  # the aggregates hop's last commit
     after = await asyncio.to_thread(capture.snapshot, settings)
     written = await asyncio.to_thread(capture.read_written, settings, before, after, group.worker_id)
@@ -72,6 +74,8 @@ async def throughput(settings: Settings, group: WorkerGroup, records: list[simul
         "events": run.sent, "seconds": round(run.seconds, 3), "events_per_s": round(run.events_per_second, 1),
         "stalled_cases": run.stalled_cases, "dead_lettered_steps": run.dead_lettered,
         "worker_cpu_us_per_event": round(cpu / max(run.sent, 1) * 1e6, 1),
+        "worker_busy_cpu_us_per_event": round(busy / max(run.sent, 1) * 1e6, 1),
+        "worker_idle_cpu_share": round(idle_share, 3),
         "records_written": len(written.records), "records_per_event": round(len(written.records) / max(run.sent, 1), 2),
         "bytes_per_event": round(written.bytes / max(run.sent, 1)),
         "records_by_kind": {k: round(v / max(run.sent, 1), 2) for k, v in sorted(written.by_kind().items())},
@@ -80,6 +84,24 @@ async def throughput(settings: Settings, group: WorkerGroup, records: list[simul
         seconds = await capture.run_baseline(settings, written, uuid.uuid4().hex[:8])
         result["baseline_events_per_s"] = round(written.inbound_records / seconds, 1)
     return result
+
+
+async def idle_cpu(group: WorkerGroup, seconds: float = 3.0) -> float:
+    """The share of a core the workers use while nothing comes in (fetching, timers)."""
+    cpu, started = group.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (group.cpu_seconds() - cpu) / (time.monotonic() - started)
+
+
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest of repeated throughput runs (others' load on a shared machine only slows a run down), with the
+    best baseline; every run's figures are kept."""
+    fastest = dict(max(runs, key=lambda r: r["events_per_s"]))
+    if all("baseline_events_per_s" in r for r in runs):
+        fastest["baseline_events_per_s"] = max(r["baseline_events_per_s"] for r in runs)
+        fastest["ratios"] = [round(r["events_per_s"] / r["baseline_events_per_s"], 3) for r in runs]
+    fastest["runs_events_per_s"] = [r["events_per_s"] for r in runs]
+    return fastest
 
 
 async def latency(settings: Settings, group: WorkerGroup, records: list[simulator_mix.MixRecord],
@@ -163,7 +185,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         group.wait_ready()
         say(f"bench: 1 worker ({group.worker_id}, pid {group.workers[0].process.pid}, {args.partitions} partitions), "
             f"logs in {folder}")
-        one = await throughput(settings, group, mix, args, baseline=True)
+        runs = [await throughput(settings, group, mix, args, baseline=True)]
+        for i in range(1, args.repeat):
+            again = simulator_mix.mix(registry, args.cases, seed=args.seed + 10 * i, malformed=args.malformed,
+                                      legacy=legacy)
+            runs.append(await throughput(settings, group, again, args, baseline=True))
+        one = best_of(runs)
         result.update(pipeline_events_per_s=one["events_per_s"], baseline_events_per_s=one["baseline_events_per_s"],
                       ratio=round(one["events_per_s"] / one["baseline_events_per_s"], 3),
                       records_per_event=one["records_per_event"], throughput=one)
@@ -172,7 +199,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             f"events/s, ratio {result['ratio']:.2f} (target >= 0.6)")
         say(f"  written: {one['records_per_event']} records/event (target <= 10), {one['bytes_per_event']} bytes/event: "
             + ", ".join(f"{k} {v}" for k, v in one["records_by_kind"].items()))
-        say(f"  worker CPU {one['worker_cpu_us_per_event']:,.0f} µs/event")
+        say(f"  worker CPU {one['worker_cpu_us_per_event']:,.0f} µs/event ({one['worker_busy_cpu_us_per_event']:,.0f} "
+            f"beyond an idle worker's {one['worker_idle_cpu_share']:.0%} of a core)"
+            + (f"; {len(runs)} runs: {one['runs_events_per_s']} events/s, ratios {one['ratios']}" if len(runs) > 1 else ""))
         ceiling = stages(settings, registry, mix)
         result.update(ceiling)
         say(f"  ceiling: the stages alone, in-process, {ceiling['stages_events_per_s']:,.0f} events/s "
@@ -194,8 +223,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                            registry_path=args.registry, code=args.worker_code)
         try:
             many.wait_ready()
-            again = simulator_mix.mix(registry, args.cases, seed=args.seed + 2, malformed=args.malformed, legacy=legacy)
-            scaled = await throughput(settings, many, again, args, baseline=False)
+            scaled = best_of([await throughput(
+                settings, many, simulator_mix.mix(registry, args.cases, seed=args.seed + 10 * i + 5,
+                                                  malformed=args.malformed, legacy=legacy), args, baseline=False)
+                for i in range(args.repeat)])
         finally:
             many.stop()
         result.update(scale_out={"workers": args.workers, "one_worker_events_per_s": one["events_per_s"],
@@ -211,6 +242,7 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=1000, help="simulated case lifecycles per throughput phase")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000, help="simulator seed (fresh by default)")
     parser.add_argument("--malformed", type=float, default=0.01, help="share of records with a broken copy")
+    parser.add_argument("--repeat", type=int, default=1, help="throughput runs per phase (fresh mixes); the best counts")
     parser.add_argument("--partitions", type=int, default=2, help="worker partitions (the most workers that can share)")
     parser.add_argument("--workers", type=int, default=1, help="also run the throughput phase with this many workers")
     parser.add_argument("--registry", type=Path, help="partner registry (default: the packaged one)")

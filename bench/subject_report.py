@@ -3,8 +3,8 @@
     CASEHUB_HOME=/tmp/h0 CASEHUB_BROKER_PORT=21000 .venv/bin/python bench/subject_report.py --days 365
 
 Writes, into topics of its own, a year of canonical events (DESIGN.md: ~1,500 a day; binary CloudEvents keyed by
-case id, shards spread as the hub's case ids spread them) and their audit records (3.4 recipients per event, the
-pipeline's per-delivery JSON), with one person's three events among them. Then times:
+case id, shards spread as the hub's case ids spread them) and their audit records (one per event naming its 3.4
+recipients on average, as the pipeline writes them), with one person's three events among them. Then times:
   baseline  a kafka-python read of every record of the three topics, nothing parsed (the Kafka-side floor)
   report    casehub.rights.lineage.trace for that person (shard filter, decode, audit byte filter, JSON)
 and prints records, seconds, the ratio baseline/report and whether the person's disclosures were all found.
@@ -49,12 +49,15 @@ def _event(rng: random.Random, settings: Settings, cid: str, when: datetime, sha
     return event, person.token
 
 
-def _audit(event_id: str, event_type: str, case_id: str, token: str, recipient: str, at: datetime) -> bytes:
-    return json.dumps({"decision": "delivered", "recipient": recipient, "event_id": event_id, "event_type": event_type,
+def _audit(event_id: str, event_type: str, case_id: str, token: str, recipients: int, at: datetime) -> bytes:
+    """The pipeline's record of one routed event: one record naming every recipient (casehub/streams/audit.py)."""
+    return json.dumps({"decision": "routed", "event_id": event_id, "event_type": event_type,
                        "event_source": "/partners/hotline-1300", "case_id": case_id, "subject_token": token,
-                       "disclosure": "full", "lawful_basis": "vital_interest", "sensitive_basis": None,
-                       "lawful_reference": None, "sensitivity": [], "withheld_fields": [],
-                       "topic": f"partner.{recipient}.outbound", "reason": None,
+                       "lawful_basis": "vital_interest", "sensitive_basis": None, "lawful_reference": None,
+                       "sensitivity": [],
+                       "recipients": [{"recipient": r, "decision": "delivered", "disclosure": "full",
+                                       "topic": f"partner.{r}.outbound", "withheld_fields": [], "reason": None}
+                                      for r in RECIPIENTS[:recipients]],
                        "at": at.isoformat(timespec="milliseconds")}, separators=(",", ":")).encode()
 
 
@@ -94,11 +97,10 @@ def write_year(settings: Settings, where: HubTopics, days: int, per_day: int, se
                 case_id = new_case_id(f"{(int(target_shard, 16) + 1) % 256:02X}", at)
         producer.send(where.events, key=case_id.encode(), value=wire.value, headers=wire.headers)
         events += 1
-        for recipient in RECIPIENTS[: _recipients(n)]:
-            producer.send(where.audit, key=case_id.encode(),
-                          value=_audit(event_id, "case.reported", case_id, token, recipient, at),
-                          headers=[("content-type", b"application/json")])
-            audits += 1
+        producer.send(where.audit, key=case_id.encode(),
+                      value=_audit(event_id, "case.reported", case_id, token, _recipients(n), at),
+                      headers=[("content-type", b"application/json")])
+        audits += 1
     producer.flush(timeout=600)
     producer.close()
     return target, events, audits, sum(_recipients(n) for n in target_at)
@@ -130,12 +132,15 @@ def main() -> int:
     target, events, audits, expected = write_year(settings, where, args.days, args.per_day, args.seed)
     print(f"wrote {events:,} events and {audits:,} audit records in {time.monotonic() - started:.0f} s", file=sys.stderr)
     try:
-        started = time.monotonic()
-        plain = plain_read(settings, where)
-        baseline_s = time.monotonic() - started
-        started = time.monotonic()
-        found = trace(settings, SubjectId.citizen(settings, target), where)
-        report_s = time.monotonic() - started
+        timings = []
+        for step in ("plain", "report", "plain"):  # the plain read before and after: the page cache warms up
+            started = time.monotonic()
+            if step == "plain":
+                plain = plain_read(settings, where)
+            else:
+                found = trace(settings, SubjectId.citizen(settings, target), where)
+            timings.append(time.monotonic() - started)
+        baseline_s, report_s = min(timings[0], timings[2]), timings[1]
     finally:
         admin.delete_topics([where.events, where.audit, where.dlq])
         admin.close()

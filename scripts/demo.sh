@@ -21,7 +21,7 @@ start_bg() {
 }
 
 stop_all() {
-  for name in webhooks receiver gateway worker; do
+  for name in webhooks receiver gateway sealer worker; do
     if alive "$name"; then kill "$(cat "$RUN/$name.pid")" && echo "stopped $name"; fi
     rm -f "$RUN/$name.pid"
   done
@@ -56,8 +56,9 @@ step "2/6 topics, users and ACLs for every partner in the registry"
 $BIN/casehub topics apply 2>/dev/null | tail -n 4
 $BIN/casehub access apply 2>/dev/null | tail -n 1
 
-step "3/6 the hub: stream worker, HTTP gateway, webhook dispatcher (+ a local receiver standing in for partners' webhooks)"
+step "3/6 the hub: stream worker, audit sealer, HTTP gateway, webhook dispatcher (+ a local receiver for partners' webhooks)"
 start_bg worker $BIN/casehub worker
+start_bg sealer $BIN/casehub audit seal
 start_bg gateway $BIN/casehub gateway
 start_bg receiver $BIN/python scripts/demo_receiver.py
 start_bg webhooks $BIN/casehub webhooks run
@@ -76,6 +77,9 @@ echo "-- dead letters, by stage and reason:"
 $BIN/casehub dlq list
 echo "-- status:"
 $BIN/casehub status
+echo "-- the disclosure log's chain (hash-linked, Ed25519-signed by the sealer):"
+wait_for 60 "the sealer to seal what the pipeline wrote" $BIN/casehub audit verify
+$BIN/casehub audit verify | tail -n 1
 
 step "6/6 where to look"
 cat <<EOT
@@ -83,6 +87,8 @@ cat <<EOT
   follow a partner     .venv/bin/casehub tail partner.pso-50.outbound --from-beginning
   an NGO's view        .venv/bin/casehub tail partner.ngo-childline.outbound --from-beginning   (pseudonymised)
   disclosure log       .venv/bin/casehub tail hub.audit --from-beginning --max 5
+  verify its chain     .venv/bin/casehub audit verify
+  a person's report    .venv/bin/casehub subject report --citizen-id <13 digits> --html report.html
   consumer lag         .venv/bin/casehub lag
   webhooks received    $RUN/receiver.log
   logs                 $RUN/*.log, broker: .casehub/broker/logs

@@ -19,7 +19,7 @@ from casehub.streams import aggregates, audit, authorize, dedupe, enrich, expiry
 from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.pseudonyms import Pseudonyms
-from casehub.streams.validate import Accepted, accept
+from casehub.streams.validate import Accepted, decoded
 
 log = get_logger(__name__)
 Headers = list[tuple[str, bytes]]
@@ -131,9 +131,10 @@ class CoreProcessor:
         deadlines: StagedTable,
         expiring: StagedTable,
     ) -> list[Output]:
-        """The outputs of one inbound record, decoded and validated here; raises StageRejected for one that cannot be
-        processed (then dead-lettered)."""
-        accepted = accept(origin, now=now, pseudonyms=self.pseudonyms)
+        """The outputs of one inbound record that passed validation (decoded here without checking it again: the
+        worker validates in ``validate.accept`` and calls :meth:`process_accepted`); raises StageRejected for one
+        that cannot be processed (then dead-lettered)."""
+        accepted = decoded(origin, self.pseudonyms)
         return self.process_accepted(accepted, now=now, seen=seen, subjects=subjects, cases=cases, deadlines=deadlines,
                                      expiring=expiring)
 

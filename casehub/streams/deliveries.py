@@ -13,6 +13,9 @@ forever. So every record sent in a transaction is remembered until that transact
 The dead letter is the output record itself (key, value, its headers): a re-drive writes it to the topic it
 was meant for once that topic is back. A table changelog record or a dead letter the cluster refuses cannot be
 dead-lettered: the worker stops (:class:`OutputRefused`) rather than commit without it.
+
+A fenced producer is no refusal: another worker took the partition over and re-reads it from the committed
+offset. Its records are never dead-lettered; :meth:`Deliveries.settle` raises ``ProducerFenced`` instead.
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aiokafka.errors import UnknownTopicOrPartitionError
+from aiokafka.errors import (
+    IllegalOperation,
+    InvalidProducerEpoch,
+    InvalidTxnState,
+    ProducerFenced,
+    TransactionCoordinatorFenced,
+    UnknownTopicOrPartitionError,
+)
 
 from casehub.core import topics
 from casehub.core.logging import get_logger
@@ -40,6 +50,15 @@ STUCK_AFTER_SECONDS = 2.0
 MISSING_RECHECK_SECONDS = 10.0
 """A topic found missing is looked up again after this long (it may have been created meanwhile)."""
 METADATA_RETRY_SECONDS = 1.0
+FENCING_ERRORS: tuple[type[BaseException], ...] = (
+    ProducerFenced, InvalidProducerEpoch, TransactionCoordinatorFenced, InvalidTxnState, IllegalOperation,
+)
+"""Errors of a transaction that is dead (its producer fenced, or no longer in a transaction), not of a record."""
+
+
+def is_fencing(error: BaseException | None) -> bool:
+    """Whether ``error`` says the transaction is dead rather than that the cluster refused the record."""
+    return isinstance(error, FENCING_ERRORS)
 
 
 class Record(Protocol):
@@ -134,7 +153,12 @@ class Deliveries:
         if not sent:
             return False
         await self._acknowledged(transaction, sent)
+        if compat.is_fenced(transaction):
+            raise ProducerFenced(f"the producer of {transactional_id} was fenced")
         refused = [(s.record, _failure(s.future)) for s in sent if _failure(s.future) is not None]
+        fencing = next((error for _, error in refused if is_fencing(error)), None)
+        if fencing is not None:
+            raise ProducerFenced(f"the transaction of {transactional_id} was fenced: {fencing!r}")
         if not refused:
             return False
         letters = []
@@ -193,8 +217,8 @@ class Deliveries:
         pending = {s.future for s in sent if not s.future.done()}
         while pending:
             _, pending = await asyncio.wait(pending, timeout=STUCK_AFTER_SECONDS)
-            if not pending:
-                return
+            if not pending or compat.is_fenced(transaction):
+                return  # a fenced transaction never commits: its records need not arrive
             stuck = {s.record.topic for s in sent if not s.future.done()}
             gone = {topic for topic in stuck if await self._fresh_state(transaction, topic) is not TopicState.KNOWN}
             if gone:

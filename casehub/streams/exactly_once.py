@@ -1,34 +1,31 @@
 """Kafka transactions that make faust's ``exactly_once`` hold for fan-out: one transaction per source partition.
 
-faust 0.15 picks a transactional producer by the *destination* topic and
-partition of each send (``{app}-{group of destination}-{destination partition}``),
-while it commits the consumed offsets on the producer of the *source* partition.
-An output to a topic the app does not consume raises ``KeyError`` and an output to
-another partition lands in a different transaction from its input's offset, so a
-crash can duplicate or lose it (faust-streaming issues #177, #440, #517).
+faust 0.15 picks a transactional producer by the *destination* topic and partition of each send (``{app}-{group of
+destination}-{destination partition}``), while it commits the consumed offsets on the producer of the *source*
+partition. An output to a topic the app does not consume raises ``KeyError`` and an output to another partition
+lands in a different transaction from its input's offset, so a crash can duplicate or lose it (faust-streaming
+issues #177, #440, #517).
 
-casehub follows Kafka Streams instead: every record produced while an event is
-processed goes into the transaction of that event's source partition, the same
-transaction that commits the event's offset. Table changelog writes (buffered by
-faust, always to the source partition) are flushed into the transaction before
-its commit. A send made outside any event (the SLA timer) is not transactional;
-the records it sends are idempotent commands.
+casehub follows Kafka Streams instead: every record produced while an event is processed goes into the transaction
+of that event's source partition, the same transaction that commits the event's offset. Table changelog writes
+(buffered by faust, always to the source partition) are flushed into the transaction before its commit. A send made
+outside any event (the SLA timer) is not transactional; the records it sends are idempotent commands.
 
-faust also commits from a timer task while agents are halfway through an event:
-the first outputs of an event would commit in one transaction and the rest in
-the next, and a crash in between loses the rest (its table writes already say
-"done"). The :class:`CommitGate` keeps commits between events: an agent holds it
-from the moment it starts an event until it has sent every output and acked the
-event; a commit (offsets computed, changelogs flushed, transaction committed)
-holds it too.
+faust also commits from a timer task while agents are halfway through an event: the first outputs of an event would
+commit in one transaction and the rest in the next, and a crash in between loses the rest (its table writes already
+say "done"). The :class:`CommitGate` keeps commits between events: an agent holds it from the moment it starts an
+event until it has sent every output and acked the event; a commit (offsets computed, changelogs flushed,
+transaction committed) holds it too.
 
 Before each commit every record of the transaction must be acknowledged; one the cluster will not take is
-dead-lettered in it (``deliveries``). faust's private parts are reached through ``faust_compat`` only.
+dead-lettered in it (``deliveries``); a fenced transaction is abandoned to the partition's new owner. faust's
+private parts are reached through ``faust_compat`` only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -43,11 +40,13 @@ from faust.types import TP, AppT
 from faust.types.tuples import RecordMetadata
 
 from casehub.core.logging import get_logger
-from casehub.streams.deliveries import Deliveries
+from casehub.streams.deliveries import Deliveries, is_fencing
 from casehub.streams.faust_compat import consumer as consumer_compat
 from casehub.streams.faust_compat import producer as producer_compat
+from casehub.streams.faust_compat import tables as tables_compat
 
 log = get_logger(__name__)
+FENCED_GRACE_SECONDS = 60.0  # a fenced partition's revocation (the rebalance that moved it) comes long before
 
 
 class Outgoing(NamedTuple):
@@ -64,9 +63,9 @@ class Outgoing(NamedTuple):
 class TransactionalTable(Table):  # type: ignore[misc]
     """A faust Table whose changelog writes go out with the event's other outputs, in its transaction.
 
-    faust queues changelog writes in its producer buffer and publishes them one at a time through its
-    generic path; under load the buffer fills ("producer buffer full") and every stream waits for it.
-    Here they are collected; the pipeline sends them after each event (:meth:`take_changelog`).
+    faust queues changelog writes in its producer buffer and publishes them one at a time through its generic path;
+    under load the buffer fills ("producer buffer full") and every stream waits for it. Here they are collected; the
+    pipeline sends them after each event (:meth:`take_changelog`).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -125,9 +124,9 @@ class CommitGate:
     async def processing(self, event: Any) -> AsyncIterator[bool]:
         """Hold the gate while ``event`` is processed; ack it (its offset joins the same transaction) on the way out.
 
-        Yields whether the event is new. A record comes twice when a seek (rebalance, recovery) fetches
-        again what the stream queue already holds; the second copy must not be processed: its outputs
-        are already in this partition's transaction, and the aggregate cells would count it twice.
+        Yields whether the event is new. A record comes twice when a seek (rebalance, recovery) fetches again what
+        the stream queue already holds; the second copy must not be processed: its outputs are already in this
+        partition's transaction, and the aggregate cells would count it twice.
         """
         async with self.condition:
             await self.condition.wait_for(lambda: not self._committing and not self._ended)
@@ -179,6 +178,7 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
 
     commit_gate: CommitGate = CommitGate()
     deliveries: Deliveries = Deliveries()
+    fenced_since: dict[str, float] = {}  # one per app: install
 
     async def on_start(self) -> None:
         await super().on_start()
@@ -204,14 +204,13 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
     async def _perform_seek(self, perform_seek: Callable[[], Awaitable[None]]) -> None:
         """faust's seek to the committed offsets, made safe to run while records are processed.
 
-        faust seeks after table recovery and whenever a fetch returns while flow is stopped, with agents
-        still working through queued records. It reads the committed offsets from the broker and then
-        overwrites its own record of them; when a commit completed in between (or the broker still
-        reports the offset of a transaction whose markers are being written), the record moves back
-        behind offsets already taken off the ack list, and ``_new_offset`` never commits that partition
-        again: every later output waits in a transaction the broker finally aborts (the worker stalls
-        after a crash and restart). Under the gate no commit or event runs meanwhile, and a partition
-        is never moved back behind what this process has committed itself.
+        faust seeks after table recovery and whenever a fetch returns while flow is stopped, with agents still
+        working through queued records. It reads the committed offsets from the broker and then overwrites its own
+        record of them; when a commit completed in between (or the broker still reports the offset of a transaction
+        whose markers are being written), the record moves back behind offsets already taken off the ack list, and
+        ``_new_offset`` never commits that partition again: every later output waits in a transaction the broker
+        finally aborts (the worker stalls after a crash and restart). Under the gate no commit or event runs
+        meanwhile, and a partition is never moved back behind what this process has committed itself.
         """
         consumer: Any = self.consumer
         async with self.commit_gate.committing():
@@ -227,12 +226,12 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
     def _fill_head_gap(self, tp: TP) -> None:
         """Count the offsets read_committed skipped right after an assignment as done.
 
-        After a restart a partition often begins with records of transactions the crashed worker left
-        open, now aborted, and with transaction markers; the consumer never delivers them. faust records
-        such gaps only between two delivered records, so the head gap stays and ``_new_offset`` refuses
-        to commit that partition ever again: its outputs wait in a transaction that never commits.
-        Every offset from the committed position up to the first record processed since the assignment
-        was skipped by the consumer, never delivered, so it is safe to treat as acknowledged.
+        After a restart a partition often begins with records of transactions the crashed worker left open, now
+        aborted, and with transaction markers; the consumer never delivers them. faust records such gaps only
+        between two delivered records, so the head gap stays and ``_new_offset`` refuses to commit that partition
+        ever again: its outputs wait in a transaction that never commits. Every offset from the committed position
+        up to the first record processed since the assignment was skipped by the consumer, never delivered, so it is
+        safe to treat as acknowledged.
         """
         consumer = self.consumer
         committed = consumer_compat.committed_offset(consumer, tp)
@@ -247,8 +246,19 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
         self.commit_gate.first_offsets.clear()  # positions are sought again: the next record is the new head
         for tp in revoked:  # their producers stop: what they sent is no longer ours to check
             if not self.app.assignor.is_standby(tp):
-                self.deliveries.forget(self.transactional_id_for(tp))
+                self.deliveries.forget(tid := self.transactional_id_for(tp))
+                if self.fenced_since.pop(tid, None) is not None:
+                    self._discard_tables(tp)
         await super().on_rebalance(assigned, revoked, newly_assigned)
+
+    def _discard_tables(self, tp: TP) -> None:
+        """Local table writes of a fenced transaction were never committed: restore the partition from its changelog
+        if it comes back (runs before faust's tables let go of the revoked partitions)."""
+        tid = self.transactional_id_for(tp)
+        for table in self.app.tables.values():
+            if self.transactional_id_for(TP(table.changelog_topic.get_topic_name(), tp.partition)) == tid:
+                tables_compat.discard_partition(table, tp.partition)
+        log.warning("tables of a fenced partition discarded", partition=str(tp), transactional_id=tid)
 
     def transactional_id_for(self, tp: TP) -> str:
         """The transactional id that owns source partition ``tp`` (the one faust commits its offset with)."""
@@ -287,6 +297,8 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
             raise RuntimeError("send_all is for outputs of the event being processed")
         transactional_id = self.transactional_id_for(event.message.tp)
         async with producer_compat.transaction_of(self.producer, transactional_id) as transaction:
+            if producer_compat.is_fenced(transaction):
+                return  # another worker owns the partition now and processes this event again: see commit
             for outgoing in records:
                 record = await self.deliveries.checked(transaction, outgoing)
                 future = await transaction.send(
@@ -309,29 +321,49 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
     async def commit(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
         """Commit every source partition's transaction with its offsets, all partitions at once.
 
-        faust commits them one after another; each is several round trips to the transaction
-        coordinator, and no event is processed meanwhile (the gate), so they run concurrently here.
+        faust commits them one after another; each is several round trips to the transaction coordinator, and no
+        event is processed meanwhile (the gate), so they run concurrently here.
         """
         await self._drain_changelog_buffer()
         by_transaction: dict[str, dict[TP, int]] = defaultdict(dict)
         for tp, offset in offsets.items():
             by_transaction[self.transactional_id_for(tp)][tp] = offset
-        try:
-            await asyncio.gather(
-                *(self._commit_one(tid, tp_offsets, start_new_transaction) for tid, tp_offsets in by_transaction.items())
-            )
-        except ProducerFenced as exc:  # another worker took these partitions over: stop, do not write twice
-            log.warning("producer fenced", error=str(exc))
-            await self.app.crash(exc)
+        outcomes = await asyncio.gather(
+            *(self._commit_one(tid, tp_offsets, start_new_transaction) for tid, tp_offsets in by_transaction.items()),
+            return_exceptions=True,
+        )
+        fenced: list[TP] = []
+        for (tid, tp_offsets), outcome in zip(by_transaction.items(), outcomes, strict=True):
+            if isinstance(outcome, BaseException) and not is_fencing(outcome):
+                raise outcome
+            if outcome is not None:
+                await self._abandon(tid, list(tp_offsets), outcome)
+                fenced += tp_offsets
+        committed_any = len(fenced) < len(offsets)
+        producer_compat.withdraw_from_commit(offsets, fenced)
         if not start_new_transaction:
             self.commit_gate.transactions_ended()
-        return True
+        return committed_any
+
+    async def _abandon(self, transactional_id: str, partitions: list[TP], error: BaseException) -> None:
+        """Fenced: the partitions' new owner re-reads them from the committed offsets; their work here is dropped.
+
+        The rebalance that moved them revokes them here soon; still assigned after FENCED_GRACE_SECONDS, they are
+        stuck (the producer never sends again): the worker stops, to restart from its last commit."""
+        self.deliveries.forget(transactional_id)
+        first = self.fenced_since.setdefault(transactional_id, time.monotonic())
+        log.warning("transaction fenced; its partitions' uncommitted work is left to their new owner",
+                    transactional_id=transactional_id, partitions=[str(tp) for tp in partitions], error=repr(error))
+        if time.monotonic() - first > FENCED_GRACE_SECONDS:
+            await self.app.crash(ProducerFenced(f"{transactional_id} fenced, its partitions still assigned here"))
 
     async def on_transactions_started(self) -> None:
         await self.commit_gate.transactions_begun()
 
     async def _commit_one(self, transactional_id: str, offsets: dict[TP, int], start_new: bool) -> None:
         async with producer_compat.transaction_of(self.producer, transactional_id) as transaction:
+            if producer_compat.is_fenced(transaction):
+                raise ProducerFenced(f"the producer of {transactional_id} was fenced")
             if not producer_compat.in_transaction(transaction):
                 # ended by the final commit of a stop or a revocation; the gate has held events back since,
                 # so only offsets moved (skipped transaction markers): commit them in a transaction of their own
@@ -362,7 +394,8 @@ TRANSACTION_RETRY_BACKOFF_MS = 10
 def install(app: AppT) -> CommitGate:
     """Make ``app`` use :class:`SourcePartitionTransactions` (before its consumer is created); returns its gate."""
     gate = CommitGate()
-    manager = type("AppTransactions", (SourcePartitionTransactions,), {"commit_gate": gate, "deliveries": Deliveries()})
+    own = {"commit_gate": gate, "deliveries": Deliveries(), "fenced_since": {}}
+    manager = type("AppTransactions", (SourcePartitionTransactions,), own)
     app.transport.TransactionManager = manager  # type: ignore[misc]
     producer_compat.add_producer_settings(app, lambda: _transactional_settings(app))
     return gate

@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import BrokerNotAvailableError, KafkaError, TopicAlreadyExistsError
 
 from casehub.core import topics
+from casehub.core.errors import TransportError
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.ops.topic_plan import INTERNAL_RETENTION_MS
@@ -29,6 +32,10 @@ from casehub.streams.topology import Pipeline
 
 log = get_logger(__name__)
 RUNNING_MARKER = "RUNNING"
+START_UP_RETRY_SECONDS = 60.0
+"""How long the start-up checks retry while the cluster cannot answer (a broker of several down, restarting)."""
+START_UP_RETRY_PAUSE_SECONDS = 3.0
+T = TypeVar("T")
 
 
 def _marker(settings: Settings) -> Path:
@@ -119,15 +126,51 @@ def cluster_replication(client: Any) -> int:
     return min(3, brokers)
 
 
+def _unreachable(error: TransportError) -> bool:
+    """Whether a failed admin request says the cluster could not be reached or answer in time (worth retrying)."""
+    cause = error.__cause__
+    return isinstance(cause, KafkaError) and (cause.retriable or isinstance(cause, BrokerNotAvailableError))
+
+
+def with_start_up_retries(check: Callable[[], T], *, seconds: float = START_UP_RETRY_SECONDS,
+                          pause: float = START_UP_RETRY_PAUSE_SECONDS) -> T:
+    """``check()``, tried again (a warning each time) for up to ``seconds`` while the cluster cannot be reached.
+
+    A worker restarted while one broker of three is down must wait for the cluster, not exit: its admin
+    connection may land on the dead broker, or a request may time out while leaders move.
+    """
+    deadline = time.monotonic() + seconds
+    attempt = 1
+    while True:
+        try:
+            return check()
+        except TransportError as exc:
+            if not _unreachable(exc) or time.monotonic() + pause > deadline:
+                raise
+            log.warning("start-up check could not reach the cluster; retrying", attempt=attempt, error=str(exc),
+                        retry_in_seconds=pause)
+        time.sleep(pause)
+        attempt += 1
+
+
+def _replication(settings: Settings) -> int:
+    with admin_client(settings, "worker") as client:
+        return cluster_replication(client)
+
+
+def _check_topics(settings: Settings, app: faust.App, pipeline: Pipeline) -> None:
+    with admin_client(settings, "worker") as client:  # one connection for both checks
+        require_topics(client, pipeline)
+        ensure_internal_topics(settings, app, pipeline, client)
+
+
 def run_worker(settings: Settings, registry: object = None) -> int:
     """Run the pipeline until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
     settings.require_secret_pseudonym_key()
-    with admin_client(settings, "worker") as client:  # one connection for every start-up check
-        if settings.topic_replication is None:
-            settings = settings.model_copy(update={"topic_replication": cluster_replication(client)})
-        app, pipeline = assemble(settings, registry)
-        require_topics(client, pipeline)
-        ensure_internal_topics(settings, app, pipeline, client)
+    if settings.topic_replication is None:
+        settings = settings.model_copy(update={"topic_replication": with_start_up_retries(lambda: _replication(settings))})
+    app, pipeline = assemble(settings, registry)
+    with_start_up_retries(lambda: _check_topics(settings, app, pipeline))
     pipeline.metrics.serve(settings)
     discard_state_after_crash(settings, Path(app.conf.tabledir))
     marker = _marker(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.exceptions import TopicProvisioningError
 from casehub.ops.topic_plan import plan_topics
@@ -41,7 +42,7 @@ def by_name(settings: Settings, brokers: int = 1) -> dict:
 def test_every_partner_gets_inbound_and_outbound_and_the_hub_its_own_topics() -> None:
     plan = by_name(Settings(topic_partitions=6))
     assert set(plan) == {
-        "cases.events", "cases.state", "hub.dlq", "hub.audit", "stats.aggregates",
+        "cases.events", "cases.state", "hub.dlq", "hub.audit", "hub.audit.entries", "stats.aggregates",
         "partner.hotline-1300.inbound", "partner.hotline-1300.outbound",
         "partner.ngo-quiet.inbound", "partner.ngo-quiet.outbound",
         "partner.ngo-loud.inbound", "partner.ngo-loud.outbound",
@@ -51,6 +52,7 @@ def test_every_partner_gets_inbound_and_outbound_and_the_hub_its_own_topics() ->
     assert plan["cases.events"].configs["retention.ms"] == "-1"
     assert plan["hub.dlq"].configs["retention.ms"] == str(30 * 86_400_000)
     assert int(plan["hub.audit"].configs["retention.ms"]) >= 10 * 365 * 86_400_000
+    assert plan["hub.audit.entries"].partitions == plan["hub.audit"].partitions  # entries P is sealed into audit P
     assert plan["partner.ngo-quiet.outbound"].configs["retention.ms"] == str(14 * 86_400_000)
     assert plan["partner.ngo-quiet.inbound"].configs["retention.ms"] == str(7 * 86_400_000)
     assert plan["partner.ngo-quiet.inbound"].partitions == 1
@@ -74,6 +76,6 @@ def test_replication_follows_the_cluster() -> None:
 def test_the_default_registry_plans_two_topics_per_partner() -> None:
     registry = load_registry(Settings())
     plan = plan_topics(registry, Settings(), 1)
-    assert len(plan) == 5 + 2 * len(registry)
+    assert len(plan) == len(topics.HUB_TOPICS) + 2 * len(registry)
     assert len({spec.name for spec in plan}) == len(plan)
     assert max(spec.partitions for spec in plan if spec.name.startswith("partner.")) <= 2

@@ -18,6 +18,7 @@ USES: tuple[tuple[str, str], ...] = (
     ("faust.transport.consumer:Consumer", "force_commit"),
     ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_highwaters"),
     ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_ensure_consumer"),
+    ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "seek_wait"),
     ("faust.transport.drivers.aiokafka:Consumer", "_new_consumer_thread"),
 )
 """(where, name) of everything this module touches that faust does not promise to keep."""
@@ -137,6 +138,15 @@ class ReadCommittedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):  # typ
         consumer: OffsetsConsumer = self._ensure_consumer()
         found: Mapping[Any, int] = await consumer.end_offsets(partitions)
         return found
+
+    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        """faust's seek for table recovery, never to a negative offset (the start of the changelog instead).
+
+        Recovery starts at "earliest offset - 1" and turns only -1 into 0; a lower start (seen in chaos runs, a
+        restarted worker or the survivor of a rebalance while a broker was down) made aiokafka refuse the seek
+        ("Offset must be a positive integer") and the worker crash.
+        """
+        await super().seek_wait({tp: max(offset, 0) for tp, offset in partitions.items()})
 
 
 def install(app: Any) -> None:

@@ -20,6 +20,7 @@ USES: tuple[tuple[str, str], ...] = (
     ("faust.transport.producer:ProducerBuffer", "_send_pending"),
     ("faust.transport.consumer:TransactionManager", "_start_transactions"),
     ("faust.transport.consumer:TransactionManager", "commit"),
+    ("faust.transport.consumer:Consumer", "_commit_offsets"),
     ("aiokafka.producer.producer:AIOKafkaProducer", "_txn_manager"),
     ("aiokafka.producer.producer:AIOKafkaProducer", "_message_accumulator"),
     ("aiokafka.producer.message_accumulator:MessageAccumulator", "_batches"),
@@ -68,6 +69,8 @@ class _TxnManager(Protocol):
 
     def is_in_transaction(self) -> bool: ...
 
+    def is_fatal_error(self) -> bool: ...
+
 
 class _Batch(Protocol):
     _drain_waiter: asyncio.Future[None]
@@ -104,6 +107,23 @@ async def transaction_of(producer: object, transactional_id: str) -> AsyncIterat
 def in_transaction(transaction: TransactionalProducer) -> bool:
     """Whether the producer's transaction is open (not ended by a final commit, not failed)."""
     return cast(_ProducerInternals, transaction)._txn_manager.is_in_transaction()
+
+
+def is_fenced(transaction: TransactionalProducer) -> bool:
+    """Whether the producer hit a fatal error (fenced: another producer took its transactional id): it never sends
+    again."""
+    return cast(_ProducerInternals, transaction)._txn_manager.is_fatal_error()
+
+
+def withdraw_from_commit(offsets: Mapping[TP, int], partitions: Iterable[TP]) -> None:
+    """Take ``partitions`` out of the offsets faust's consumer asked the transaction manager to commit.
+
+    After ``commit`` returns, faust records every partition of that same mapping as committed and persists
+    its tables' changelog offsets; a partition whose transaction was fenced committed nothing.
+    """
+    mutable = cast(dict[TP, int], offsets)
+    for tp in partitions:
+        mutable.pop(tp, None)
 
 
 async def drain_buffer(producer: object) -> None:

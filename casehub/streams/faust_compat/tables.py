@@ -17,6 +17,8 @@ class PartitionDatabase(Protocol):
 
     def keys(self) -> Iterable[bytes]: ...
 
+    def delete(self, key: bytes) -> None: ...
+
 
 class _RocksStore(Protocol):
     _dbs: Mapping[int, PartitionDatabase]
@@ -37,3 +39,13 @@ def partition_keys(table: Any, partition: int) -> Iterator[bytes]:
     """The keys of one partition of a RocksDB-backed table, in key order (empty before it holds any)."""
     db = _store(table)._dbs.get(partition)
     return iter(()) if db is None else iter(db.keys())
+
+
+def discard_partition(table: Any, partition: int) -> int:
+    """Empty one partition's database (its recorded changelog offset too), so its next assignment restores it from
+    the changelog from the start; returns how many keys were deleted (0 when the partition is not open here)."""
+    db = _store(table)._dbs.get(partition)
+    keys = [] if db is None else list(db.keys())
+    for key in keys:
+        cast(PartitionDatabase, db).delete(key)
+    return len(keys)
