@@ -3,7 +3,10 @@
     CASEHUB_HOME=... CASEHUB_BROKER_PORT=... .venv/bin/python bench/pipeline.py --cases 1000 --subjects 0
     ... --workers 2 --partitions 4 --json            # also 2 workers on 4 partitions, in the same run
 
-Phases (each figure from this run; the broker should be this bench's alone, as its partners are the registry's):
+Run it on a broker of its own, never the test broker: its partners are the registry's, and their topics keep the
+bench's traffic, which every test worker (reading partners' topics from the start) would have to go through.
+
+Phases (each figure from this run):
   throughput  events/s through the pipeline: inbound records of the simulator's full-lifecycle mix, each case's
               next record sent once the hub processed the one before (live_mix.py); then the baseline: the
               records the workers wrote in that phase, captured and written again by plain aiokafka with a
