@@ -22,6 +22,7 @@ from casehub.core.kafka_connection import connection
 from casehub.core.settings import Settings
 from casehub.registry import parse_registry
 from casehub.schemas.models import CaseEvent
+from casehub.streams import audit
 from tests.connectors.events import outbound
 from tests.connectors.webhooks.receiver import Receiver
 from tests.kafka_helpers import create_topics, produce
@@ -167,5 +168,6 @@ class Tail:
 
 
 def audit_of(records: list[Any]) -> list[dict[str, Any]]:
-    """The JSON of hub.audit records, in the order they were written per case."""
-    return [json.loads(r.value) for r in records]
+    """The entries of hub.audit records, in the order they were written per case (the pipeline's record of a
+    routed event gives one entry per recipient)."""
+    return [entry for r in records for entry in audit.entries(json.loads(r.value))]
