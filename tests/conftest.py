@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -43,23 +41,18 @@ def admin(settings: Settings) -> Iterator[object]:
     client.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session", autouse=True)
 def audit_sealer(settings: Settings) -> Iterator[None]:
     """`casehub audit seal` on the test broker for the whole session: services write hub.audit.entries, and the
     tests that read what was disclosed read hub.audit, as operators do. Started, not awaited: every test that reads
     hub.audit waits (bounded) for what it expects; a session without a broker just sees it exit."""
+    from tests.streams.harness import CASEHUB, free_port
+
     folder = Path(tempfile.mkdtemp(prefix="casehub-sealer-"))
-    env = {**os.environ, "CASEHUB_AUDIT_SEALER_WEB_PORT": str(_free_port()), "CASEHUB_WORKER_DATA_DIR": str(folder),
+    env = {**os.environ, "CASEHUB_AUDIT_SEALER_WEB_PORT": str(free_port()), "CASEHUB_WORKER_DATA_DIR": str(folder),
            "CASEHUB_WORKER_METRICS_PORT": "0"}
     log = (folder / "sealer.log").open("ab")
-    casehub = Path(sys.executable).with_name("casehub")
-    process = subprocess.Popen([str(casehub), "audit", "seal"], env=env, stdout=log, stderr=log)
+    process = subprocess.Popen([str(CASEHUB), "audit", "seal"], env=env, stdout=log, stderr=log)
     yield
     process.terminate()
     try:

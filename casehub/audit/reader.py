@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
 from casehub.audit.chain import ChainHead, read_link, record_digest
 from casehub.audit.verify import AuditRecord
-from casehub.ops.kafka_io import REQUEST_TIMEOUT_MS, Span, partitions_of, read_spans
+from casehub.ops.kafka_io import REQUEST_TIMEOUT_MS, Span, read_spans
 
 TAIL_WINDOW = 64  # records read back from the end to find the last sealed one (transaction markers take offsets)
 
@@ -18,19 +17,6 @@ TAIL_WINDOW = 64  # records read back from the end to find the last sealed one (
 def _record(message: Any) -> AuditRecord:
     headers = [(str(name), bytes(value or b"")) for name, value in (message.headers or [])]
     return AuditRecord(message.partition, message.offset, message.key, message.value, headers)
-
-
-def spans_since(consumer: KafkaConsumer, topic: str, since: datetime | None) -> dict[int, Span]:
-    """From each partition's first retained record (or its first at or after ``since``) to its end now."""
-    tps = partitions_of(consumer, topic)
-    begin = consumer.beginning_offsets(tps, timeout_ms=REQUEST_TIMEOUT_MS)
-    end = consumer.end_offsets(tps, timeout_ms=REQUEST_TIMEOUT_MS)
-    start = dict(begin)
-    if since is not None:
-        found = consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps},
-                                           timeout_ms=REQUEST_TIMEOUT_MS)
-        start = {tp: end[tp] if found.get(tp) is None else found[tp].offset for tp in tps}
-    return {tp.partition: Span(tp.partition, start[tp], end[tp]) for tp in tps}
 
 
 def partition_records(consumer: KafkaConsumer, topic: str, span: Span) -> Iterator[AuditRecord]:

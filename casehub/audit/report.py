@@ -7,8 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from casehub.audit.keys import verify_keys
-from casehub.audit.reader import partition_records, spans_since
+from casehub.audit.reader import partition_records
 from casehub.audit.verify import PartitionVerdict, verify_partition
+from casehub.connectors.replay.ranges import resolve_spans
 from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.kafka_io import reader
@@ -45,7 +46,7 @@ def verify_topic(settings: Settings, *, topic: str = topics.HUB_AUDIT, since: da
     keys = verify_keys(settings, extra_keys)
     verdicts = []
     with reader(settings, client_id="casehub-audit-verify") as consumer:
-        for partition, span in sorted(spans_since(consumer, topic, since).items()):
+        for partition, span in sorted(resolve_spans(consumer, topic, since=since).items()):
             records = partition_records(consumer, topic, span)
             verdicts.append(verify_partition(partition, records, keys, anchored_at_start=since is None))
     return AuditVerification(topic, since, verdicts)

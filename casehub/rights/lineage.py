@@ -89,7 +89,7 @@ def _dead_letters(settings: Settings, found: Lineage, where: HubTopics) -> None:
     for record in _records(settings, where.dlq, "casehub-subject-dlq"):
         count += 1
         value = record.value or b""
-        if any(needle in value for needle in needles):
+        if _mentions(value, needles):
             found.dead_letters.append(f"{record.partition}:{record.offset}")
     found.scanned[where.dlq] = count
 
