@@ -11,7 +11,7 @@ from casehub.access.acls import MANAGED_SERVICES
 from casehub.access.apply import apply_access, set_partner_password
 from casehub.access.exceptions import CredentialsRefused
 from casehub.access.tls import issue_client_certificate, tls_files
-from casehub.core.kafka_connection import local_ca_file, local_cluster_security
+from casehub.core.kafka_connection import local_ca_file, mtls_bootstrap
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.registry import Registry, load_registry
@@ -107,7 +107,7 @@ def certificate(org: str, out: Path | None, as_json: bool) -> None:
                                  hint=f"set `auth: mtls` for {org} in the registry, or use `casehub partners credentials {org}`")
     path = issue_client_certificate(tls_files(settings.home), org, out or Path(f"{org}.pem"))
     document = {"org": org, "certificate_file": str(path),
-                "bootstrap": local_cluster_security(settings.home).get("mtls_bootstrap"),
+                "bootstrap": mtls_bootstrap(settings),
                 "security_protocol": "SSL", "ca_pem": tls_files(settings.home).ca_cert.read_text()}
     if as_json:
         click.echo(json.dumps(document))

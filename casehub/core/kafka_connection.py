@@ -72,6 +72,12 @@ def local_cluster_security(home: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def mtls_bootstrap(settings: Settings) -> str | None:
+    """The mTLS listener partners with a client certificate connect to: the setting, else the local cluster's."""
+    found = settings.kafka_mtls_bootstrap or local_cluster_security(settings.home).get("mtls_bootstrap")
+    return str(found) if found else None
+
+
 def tls_folder(home: Path) -> Path:
     """Where the development CA keeps its files (``casehub.access.tls`` writes them)."""
     return home / "tls"

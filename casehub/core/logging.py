@@ -4,11 +4,43 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 
 _configured = False
+REPEAT_WINDOW_SECONDS = 30.0
+CLIENT_LOGGERS: tuple[str, ...] = ("kafka", "aiokafka")
+
+
+class RepeatedClientErrors(logging.Filter):
+    """Lets a Kafka client's message through once per window, then says how many like it were held back.
+
+    While a broker is down aiokafka logs the same connection error about ten times a second; the first line tells
+    the operator everything, and the count says it is still happening.
+    """
+
+    def __init__(self, window: float = REPEAT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.window = window
+        self.clock = clock
+        self._last: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(CLIENT_LOGGERS):
+            return True
+        key = (record.name, record.msg)
+        now = self.clock()
+        seen = self._last.get(key)
+        if seen is not None and now - seen[0] < self.window:
+            self._last[key] = (seen[0], seen[1] + 1)
+            return False
+        self._last[key] = (now, 0)
+        if seen is not None and seen[1]:
+            record.msg = f"{record.msg} (and {seen[1]} more like it in the last {self.window:.0f} s)"
+        return True
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -36,6 +68,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         )
     )
+    handler.addFilter(RepeatedClientErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level_no)

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from casehub.access.tls import ensure_ca, tls_files
 from casehub.core.errors import ConfigError
-from casehub.core.kafka_connection import connection, local_security_file, write_local_password
+from casehub.core.kafka_connection import connection, local_security_file, mtls_bootstrap, write_local_password
 from casehub.core.settings import Settings
 
 
@@ -65,3 +65,12 @@ def test_an_insecure_local_cluster_is_plaintext_without_credentials(tmp_path: Pa
     conn = connection(settings, "gateway")
     assert conn.kafka_python() == {"bootstrap_servers": ["127.0.0.1:29092", "127.0.0.1:29094"], "security_protocol": "PLAINTEXT"}
     assert conn.faust()["broker_credentials"] is None
+
+
+def test_the_mtls_listener_partners_are_told_is_the_setting_else_the_local_clusters(tmp_path: Path) -> None:
+    settings = _local_home(tmp_path)
+    assert mtls_bootstrap(settings) is None
+    local_security_file(tmp_path).write_text(json.dumps({"security_protocol": "SASL_SSL", "mtls_bootstrap": "127.0.0.1:29096"}))
+    assert mtls_bootstrap(settings) == "127.0.0.1:29096"
+    deployed = settings.model_copy(update={"kafka_mtls_bootstrap": "kafka-1:9094,kafka-2:9094"})
+    assert mtls_bootstrap(deployed) == "kafka-1:9094,kafka-2:9094"
