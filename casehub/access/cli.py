@@ -11,7 +11,7 @@ from casehub.access.acls import MANAGED_SERVICES
 from casehub.access.apply import apply_access, set_partner_password
 from casehub.access.exceptions import CredentialsRefused
 from casehub.access.tls import issue_client_certificate, tls_files
-from casehub.core.kafka_connection import local_ca_file, mtls_bootstrap
+from casehub.core.kafka_connection import local_ca_file, mtls_bootstrap, partner_bootstrap
 from casehub.core.logging import configure_logging
 from casehub.core.settings import Settings
 from casehub.registry import Registry, load_registry
@@ -78,7 +78,7 @@ def credentials(org: str, rotate: bool, as_json: bool) -> None:
     password = set_partner_password(settings, org, rotate=rotate)
     ca = local_ca_file(settings)
     document = {
-        "org": org, "username": org, "password": password, "bootstrap": settings.bootstrap_servers(),
+        "org": org, "username": org, "password": password, "bootstrap": partner_bootstrap(settings),
         "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
         "ca_pem": ca.read_text() if ca else "",
     }

@@ -72,6 +72,11 @@ def local_cluster_security(home: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def partner_bootstrap(settings: Settings) -> str:
+    """The SASL_SSL address partners are told: the setting, else the one the hub's own services use."""
+    return settings.kafka_partner_bootstrap or settings.bootstrap_servers()
+
+
 def mtls_bootstrap(settings: Settings) -> str | None:
     """The mTLS listener partners with a client certificate connect to: the setting, else the local cluster's."""
     found = settings.kafka_mtls_bootstrap or local_cluster_security(settings.home).get("mtls_bootstrap")

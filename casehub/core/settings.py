@@ -36,6 +36,10 @@ class Settings(BaseSettings):
 
     # Kafka: an existing cluster, or the local one that `casehub broker up` starts
     kafka_bootstrap: str | None = Field(default=None, description="Existing cluster; unset = the local broker")
+    kafka_partner_bootstrap: str | None = Field(
+        default=None, description="The SASL_SSL address partners are told (credentials, AsyncAPI) when they reach the "
+        "cluster by another name than the hub's services do; unset = the hub's bootstrap",
+    )
     kafka_mtls_bootstrap: str | None = Field(
         default=None, description="The cluster's mTLS listener (partners with auth: mtls), as documented to them; unset = "
         "the local cluster's",
@@ -76,6 +80,15 @@ class Settings(BaseSettings):
     audit_signing_key: SecretStr | None = Field(
         default=None, description="Ed25519 private key (PEM) that seals hub.audit records; unset = made once under "
         "<home>/audit (local clusters only)",
+    )
+
+    master_key: SecretStr | None = Field(
+        default=None, description="Master key (32 bytes, hex or base64) that wraps the per-subject data keys of "
+        "hub.subject.keys; unset = CASEHUB_MASTER_KEY_FILE, else made once under <home>/secrets (local clusters only)",
+    )
+    master_key_file: Path | None = Field(
+        default=None, description="File holding the master key (hex or base64), e.g. a mounted secret; read when "
+        "CASEHUB_MASTER_KEY is unset",
     )
 
     # stream worker

@@ -11,7 +11,13 @@ from pydantic import SecretStr
 
 from casehub.access.tls import ensure_ca, tls_files
 from casehub.core.errors import ConfigError
-from casehub.core.kafka_connection import connection, local_security_file, mtls_bootstrap, write_local_password
+from casehub.core.kafka_connection import (
+    connection,
+    local_security_file,
+    mtls_bootstrap,
+    partner_bootstrap,
+    write_local_password,
+)
 from casehub.core.settings import Settings
 
 
@@ -74,3 +80,10 @@ def test_the_mtls_listener_partners_are_told_is_the_setting_else_the_local_clust
     assert mtls_bootstrap(settings) == "127.0.0.1:29096"
     deployed = settings.model_copy(update={"kafka_mtls_bootstrap": "kafka-1:9094,kafka-2:9094"})
     assert mtls_bootstrap(deployed) == "kafka-1:9094,kafka-2:9094"
+
+
+def test_partners_are_told_their_own_address_when_one_is_set() -> None:
+    settings = Settings(kafka_bootstrap="kafka-1:9092,kafka-2:9092")
+    assert partner_bootstrap(settings) == "kafka-1:9092,kafka-2:9092"
+    public = settings.model_copy(update={"kafka_partner_bootstrap": "kafka.casehub.example:9092"})
+    assert partner_bootstrap(public) == "kafka.casehub.example:9092"

@@ -11,7 +11,7 @@ import yaml
 
 from casehub.connectors.asyncapi.exceptions import ListenerUnknown
 from casehub.connectors.asyncapi.kafka import Listeners
-from casehub.core.kafka_connection import mtls_bootstrap
+from casehub.core.kafka_connection import mtls_bootstrap, partner_bootstrap
 from casehub.core.settings import Settings
 from casehub.ops.topic_plan import TopicSpec, plan_topics
 from casehub.registry import Partner, Registry
@@ -44,7 +44,7 @@ class Context:
 
 def listeners_of(settings: Settings) -> Listeners:
     """The addresses partners connect to: the bootstrap, and the mTLS listener (setting, else the local cluster's)."""
-    return Listeners(settings.bootstrap_servers(), mtls_bootstrap(settings))
+    return Listeners(partner_bootstrap(settings), mtls_bootstrap(settings))
 
 
 def context(settings: Settings, registry: Registry, *, brokers: int) -> Context:
