@@ -17,7 +17,9 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     InvalidProducerEpoch,
+    KafkaConnectionError,
     KafkaError,
+    KafkaTimeoutError,
     MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
@@ -26,7 +28,7 @@ from aiokafka.errors import (
 )
 
 from casehub.connectors.gateway.exceptions import TopicMissing, WriteFailed
-from casehub.core.errors import wrap_kafka_error
+from casehub.core.errors import TransportError, wrap_kafka_error
 from casehub.core.kafka_connection import connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
@@ -38,6 +40,10 @@ WRITE_DEADLINE_SECONDS = 4.0
 """A POST answers within ~5 s whatever Kafka does: 202 once every record is acknowledged, else 503."""
 STALE_PRODUCER = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 TOO_LARGE = (RecordTooLargeError, MessageSizeTooLargeError)
+START_UP_WAIT_SECONDS = 60.0
+"""How long a starting gateway waits for a cluster it cannot reach (one restarting with it, a loaded machine)."""
+START_UP_RETRY_PAUSE_SECONDS = 3.0
+UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, OSError)
 
 
 @dataclass
@@ -75,9 +81,23 @@ class EventWriter:
         self._replacing = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> None:
-        """Connect to the cluster (raises TransportError when it cannot be reached)."""
-        self._producer = await self._new_producer()
+    async def start(self, *, wait_seconds: float = START_UP_WAIT_SECONDS,
+                    pause: float = START_UP_RETRY_PAUSE_SECONDS) -> None:
+        """Connect to the cluster, trying again while it cannot be reached; TransportError after ``wait_seconds``
+        or at once for what waiting cannot fix (refused credentials)."""
+        deadline = time.monotonic() + wait_seconds
+        attempt = 1
+        while True:
+            try:
+                self._producer = await self._new_producer()
+                return
+            except TransportError as exc:
+                if not isinstance(exc.__cause__, UNREACHABLE) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("gateway cannot reach the cluster yet; retrying", attempt=attempt, error=str(exc),
+                            retry_in_seconds=pause)
+            await asyncio.sleep(pause)
+            attempt += 1
 
     async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(

@@ -3,6 +3,7 @@ is down, /healthz that tells the truth, and recovery without a restart once the 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,4 +71,33 @@ def test_a_cluster_outage_gets_a_quick_503_and_the_gateway_recovers_by_itself(ow
         accepted = {dict(h).get("ce_id", b"").decode() for h in ids}
         assert {before["id"], after["id"]} <= accepted  # nothing answered 202 is lost
     finally:
+        gateway.stop()
+
+
+def test_a_gateway_started_while_the_cluster_is_down_waits_for_it_instead_of_exiting(own_cluster: LocalCluster,
+                                                                                    tmp_path: Path) -> None:
+    kafka = own_cluster.settings.model_copy(update={"kafka_bootstrap": own_cluster.bootstrap})
+    registry_path = tmp_path / "partners.yaml"
+    orgs = write_registry(registry_path)
+    registry = load(registry_path)
+    apply_topics(kafka, registry)
+    apply_access(kafka, registry)
+    own_cluster.down()
+    gateway = GatewayServer(kafka.model_copy(update={"registry_path": registry_path}), registry)
+
+    def come_back() -> None:
+        time.sleep(3.0)
+        own_cluster.up(timeout=120)
+
+    comeback = threading.Thread(target=come_back, daemon=True)
+    comeback.start()
+    try:
+        gateway.start(ready_timeout=180)  # the cluster comes back while the gateway is starting
+        with gateway.client(orgs.lao) as client:
+            event = plain_event()
+            assert client.post("/v1/events", json=event).status_code == 202
+        written = consume(kafka, topics.inbound(orgs.lao), expect=1, timeout=30)
+        assert dict(written[0].headers)["ce_id"].decode() == event["id"]
+    finally:
+        comeback.join(timeout=150)
         gateway.stop()
