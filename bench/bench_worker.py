@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import psutil
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from casehub.core import topics
@@ -43,6 +44,33 @@ def start_at_end(settings: Settings, group: str, registry: Registry) -> None:
         consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
     finally:
         consumer.close()
+
+
+def other_worker_groups(settings: Settings, own: str) -> list[str]:
+    """Consumer groups besides ``own`` whose members read partners' inbound topics now (another hub's workers).
+
+    Every worker group reads every partner's topic and writes ``cases.events``. The driver learns a case's id from
+    the first ``cases.events`` record of its report; another group's record names the case id *that* group gave it,
+    so the measured group gets follow-ups of cases it never saw and dead-letters them ("no case ... is known to the
+    hub"), and its figures are no longer its own.
+    """
+    # kafka-python warns, quoting the whole subscription, of each member metadata it cannot decode (faust's)
+    logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
+    admin = KafkaAdminClient(**connection(settings, "admin").kafka_python(), client_id="casehub-bench")
+    try:
+        active = [g["group_id"] for g in admin.list_groups()
+                  if g["group_state"] not in ("Empty", "Dead") and g["group_id"] != own]
+        described = admin.describe_groups(active) if active else {}
+    finally:
+        admin.close()
+    return sorted(group for group, found in described.items()
+                  if any(_reads_partner_topics(member.get("member_metadata")) for member in found.get("members") or ()))
+
+
+def _reads_partner_topics(metadata: object) -> bool:
+    """Whether a member's subscription names an inbound topic (metadata decoded, or faust's raw bytes: names in it)."""
+    text = metadata.decode("latin-1") if isinstance(metadata, bytes) else str(metadata or "")
+    return "partner." in text and ".inbound" in text
 
 
 class Worker:

@@ -4,7 +4,9 @@
     ... --workers 2 --partitions 4 --json            # also 2 workers on 4 partitions, in the same run
 
 Run it on a broker of its own, never the test broker: its partners are the registry's, and their topics keep the
-bench's traffic, which every test worker (reading partners' topics from the start) would have to go through.
+bench's traffic, which every test worker (reading partners' topics from the start) would have to go through. It
+refuses to measure while another worker group reads the partners' topics (another bench's, a test's): that group
+writes cases.events too, with its own case ids, and follow-ups sent under them are dead-lettered as unknown cases.
 
 Phases (each figure from this run):
   throughput  events/s through the pipeline: inbound records of the simulator's full-lifecycle mix, each case's
@@ -44,7 +46,7 @@ import capture  # noqa: E402
 import live_mix  # noqa: E402
 import pure_stages  # noqa: E402
 import simulator_mix  # noqa: E402
-from bench_worker import WorkerGroup  # noqa: E402
+from bench_worker import WorkerGroup, other_worker_groups  # noqa: E402
 
 from casehub.core import topics  # noqa: E402
 from casehub.core.settings import Settings  # noqa: E402
@@ -61,13 +63,35 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
+async def drive(settings: Settings, group: WorkerGroup, records: list[simulator_mix.MixRecord],
+                **options: Any) -> live_mix.LiveRun:
+    """``live_mix.drive``, refused when another worker group reads the partners' topics before or during it."""
+    await alone(settings, group, "before", wait=3 * settings.worker_session_timeout)
+    run = await live_mix.drive(settings, records, **options)
+    await alone(settings, group, "during")
+    return run
+
+
+async def alone(settings: Settings, group: WorkerGroup, when: str, wait: float = 0.0) -> None:
+    """Refuse to go on while another worker group reads the partners' topics (after ``wait`` seconds for it to leave:
+    a static member that stopped cleanly stays in its group until its session times out)."""
+    deadline = time.monotonic() + wait
+    while others := await asyncio.to_thread(other_worker_groups, settings, group.worker_id):
+        if time.monotonic() >= deadline:
+            raise SystemExit(f"other worker groups read the partners' topics {when} a phase ({', '.join(others)}): "
+                             "their cases.events records name other case ids for the same events, so this group's "
+                             "follow-ups would be dead-lettered as unknown cases. Stop them, or give the bench a "
+                             "broker of its own.")
+        await asyncio.sleep(1.0)
+
+
 async def throughput(settings: Settings, group: WorkerGroup, records: list[simulator_mix.MixRecord], args: Any,
                      *, baseline: bool) -> dict[str, Any]:
     """One throughput phase: the mix through the workers, what they wrote, and (if asked) the baseline."""
     idle_share = await idle_cpu(group)
     before = await asyncio.to_thread(capture.snapshot, settings)
     cpu_before, started = group.cpu_seconds(), time.monotonic()
-    run = await live_mix.drive(settings, records, timeout=args.timeout, on_poll=group.sample_rss)
+    run = await drive(settings, group, records, timeout=args.timeout, on_poll=group.sample_rss)
     cpu = group.cpu_seconds() - cpu_before
     busy = cpu - idle_share * (time.monotonic() - started)  # what the events cost beyond an idle worker's polling
     await asyncio.sleep(1.0 + 4 * settings.worker_commit_interval)  # the aggregates hop's last commit
@@ -109,8 +133,8 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def latency(settings: Settings, group: WorkerGroup, records: list[simulator_mix.MixRecord],
                   args: Any) -> dict[str, Any]:
-    run = await live_mix.drive(settings, records, rate=args.rate, timeout=args.seconds * 3 + args.timeout,
-                               on_poll=group.sample_rss)
+    run = await drive(settings, group, records, rate=args.rate, timeout=args.seconds * 3 + args.timeout,
+                      on_poll=group.sample_rss)
     ordered = sorted(run.latencies_ms)
     return {"rate": args.rate, "steps": len(ordered), "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
             "p90_ms": round(percentile(ordered, 0.90), 1), "p99_ms": round(percentile(ordered, 0.99), 1),
@@ -158,7 +182,7 @@ async def memory(settings: Settings, group: WorkerGroup, args: Any) -> dict[str,
     while passed < args.subjects and time.perf_counter() < stop_at:
         count = min(5_000, args.subjects - passed)
         records, _ = memory_reports(20_000_000 + passed, count)
-        await live_mix.drive(settings, records, timeout=args.timeout * 10, on_poll=group.sample_rss)
+        await drive(settings, group, records, timeout=args.timeout * 10, on_poll=group.sample_rss)
         passed += count
         peak = max(w.peak_rss for w in group.workers)
         print(f"  {passed:,} subjects passed dedupe, peak RSS {peak / 2**20:.0f} MB, "

@@ -63,6 +63,8 @@ def service_grants(service: Service, settings: Settings) -> list[Grant]:
         for name in topics.HUB_TOPICS:
             if name != topics.HUB_AUDIT:  # only the auditor writes the sealed log
                 grants += _grants(who, "TOPIC", name, "LITERAL", "READ", "WRITE", "DESCRIBE")
+        # the data keys: made with the first record sealed under them, read back, dropped when tombstoned
+        grants += _grants(who, "TOPIC", topics.HUB_SUBJECT_KEYS, "LITERAL", "READ", "WRITE", "DESCRIBE")
         grants += _grants(who, "TOPIC", worker, "PREFIXED", "CREATE", "READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS")
         grants += _grants(who, "GROUP", worker, "PREFIXED", "READ", "DESCRIBE")
         grants += _grants(who, "TRANSACTIONAL_ID", worker, "PREFIXED", "WRITE", "DESCRIBE")

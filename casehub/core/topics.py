@@ -13,6 +13,8 @@ HUB_AUDIT_ENTRIES = "hub.audit.entries"
 STATS_AGGREGATES = "stats.aggregates"
 HUB_TOPICS = (CASES_EVENTS, CASES_STATE, HUB_DLQ, HUB_AUDIT, HUB_AUDIT_ENTRIES, STATS_AGGREGATES)
 """The hub's own topics (besides each partner's inbound and outbound and the worker group's internal topics)."""
+HUB_SUBJECT_KEYS = "hub.subject.keys"
+"""Compacted: the per-subject data keys (wrapped by the master key) that encrypt personal fields; hub principals only."""
 
 ORG_ID = re.compile(r"^(msdhs-hq|hotline-1300|pso-\d{2}|tc-\d{6}|lao-[0-9a-z-]+|hosp-[0-9a-z-]+|police-[0-9a-z-]+|ngo-[0-9a-z-]+|private-[0-9a-z-]+)$")
 _INBOUND = re.compile(r"^partner\.(?P<org>[^.]+)\.inbound$")

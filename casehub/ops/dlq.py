@@ -24,6 +24,8 @@ from casehub.ops import operator_audit
 from casehub.ops.exceptions import BadSelection, RecordNotFound
 from casehub.ops.kafka_io import REQUEST_TIMEOUT_MS, Span, read_spans, reader, whole_topic, writer
 from casehub.streams.dlq import HEADER_PREFIX, read_error, redrive_key, sign_redrive
+from casehub.vault.feed import reading_store
+from casehub.vault.reading import open_record
 
 REDRIVE_PREFIX = "hub.redrive."
 MARKER_HEADER = REDRIVE_PREFIX + "of"
@@ -64,6 +66,8 @@ class DeadLetter:
     headers: Headers
     error: dict[str, str]
     redriven_by: list[str] = field(default_factory=list)
+    unreadable: str | None = None
+    """Why the value cannot be given back (its subject was erased: ``[erased]: ...``); None when it can."""
 
     @property
     def coordinates(self) -> str:
@@ -113,17 +117,19 @@ def scan(settings: Settings, *, topic: str = topics.HUB_DLQ) -> Scan:
     letters: dict[str, DeadLetter] = {}
     redriven: dict[str, list[str]] = defaultdict(list)
     markers = 0
-    with reader(settings, client_id="casehub-dlq") as consumer:
+    with reader(settings, client_id="casehub-dlq") as consumer, reading_store(settings) as store:
         for record in read_spans(consumer, topic, whole_topic(consumer, topic)):
-            headers = [(k, bytes(v or b"")) for k, v in (record.headers or [])]
+            # a dead letter's value is sealed under its subject's data key: opened here, byte for byte
+            opened = open_record(record.value, list(record.headers or []), store)
+            headers = opened.headers
             marker = next((v for k, v in headers if k == MARKER_HEADER), None)
             if marker is not None:
                 markers += 1
                 redrive_id = next((v for k, v in headers if k == REDRIVE_PREFIX + "id"), b"?").decode()
                 redriven[marker.decode()].append(redrive_id)
                 continue
-            letter = DeadLetter(record.partition, record.offset, record.timestamp, record.key, record.value, headers,
-                                read_error(headers))
+            letter = DeadLetter(record.partition, record.offset, record.timestamp, record.key, opened.value, headers,
+                                read_error(headers), unreadable=opened.problem)
             letters[letter.coordinates] = letter
     for where, ids in redriven.items():
         if where in letters:
@@ -232,6 +238,10 @@ def redrive(settings: Settings, chosen: Sequence[DeadLetter], already: Sequence[
     bad = [d.coordinates for d in chosen if not d.error.get("topic")]
     if bad:
         raise BadSelection(f"dead letters {', '.join(bad)} do not say which topic they came from (no hub.error.topic)")
+    gone = [f"{d.coordinates} ({d.unreadable})" for d in chosen if d.unreadable]
+    if gone:
+        raise BadSelection(f"dead letters {', '.join(gone)} cannot be re-driven: their subject was erased, so "
+                           "nothing of them is left to send", hint="leave them out (--offset, --stage, --reason)")
     if dry_run or not chosen:
         return report
     audit = operator_audit.action_record(

@@ -12,7 +12,8 @@ from casehub.core.settings import Settings
 from casehub.ops import dlq as dead_letters
 from casehub.ops import operator_audit
 from casehub.ops.read_audit import read_audit, shown
-from casehub.ops.records import headers_dict, view
+from casehub.ops.records import view
+from casehub.vault.feed import reading_store
 
 
 def _settings() -> Settings:
@@ -58,13 +59,14 @@ def show(where: str, as_json: bool) -> None:
     partition, offset = dead_letters.parse_coordinates(where)
     settings = _settings()
     record = dead_letters.fetch(settings, partition, offset)
-    seen = view(record)
+    with reading_store(settings) as store:
+        seen = view(record, store)  # the value opened under its subject's data key; [erased] if destroyed
     with read_audit(settings, "dlq show") as audit:
         audit.record([shown(seen, dlq=True)])  # recorded before it is on the screen
     if as_json:
         click.echo(json.dumps(seen.as_dict(), ensure_ascii=False, indent=1))
         return
-    headers = headers_dict(record.headers)
+    headers = seen.headers
     click.echo(f"hub.dlq {partition}:{offset}  {seen.timestamp}  key={seen.key}")
     for name, value in headers.items():
         if name.startswith(("hub.error.", "hub.redrive.")):
@@ -80,7 +82,8 @@ def show(where: str, as_json: bool) -> None:
         click.echo(json.dumps(seen.document, ensure_ascii=False, indent=1))
     else:
         click.echo(f"value cannot be decoded: {seen.decode_error}")
-        click.echo(repr((record.value or b"")[:2000]))
+        if not seen.erased:
+            click.echo(repr((seen.raw_value or b"")[:2000]))
 
 
 @dlq.command("redrive")

@@ -12,6 +12,9 @@ from casehub.core import geography
 from casehub.schemas.codec import decode
 from casehub.schemas.exceptions import DecodeError
 from casehub.schemas.models import CaseEvent
+from casehub.vault.exceptions import Tampered
+from casehub.vault.keystore import KeyStore
+from casehub.vault.reading import open_event, open_record
 
 Headers = list[tuple[str, bytes]]
 
@@ -67,6 +70,8 @@ class View:
     document: Any = None  # JSON values (audit, state, aggregates)
     decode_error: str | None = None
     raw_value: bytes | None = field(default=None, repr=False)
+    erased: list[str] = field(default_factory=list)
+    """Fields (or ``value``) whose subject was erased: the tools show ``[erased]`` for them."""
 
     @property
     def event_type(self) -> str | None:
@@ -97,6 +102,8 @@ class View:
             "topic": self.topic, "partition": self.partition, "offset": self.offset, "timestamp": self.timestamp,
             "key": self.key, "headers": self.headers,
         }
+        if self.erased:
+            out["erased"] = self.erased
         if self.event is not None:
             out["source"] = self.source
             out["event"] = self.event.to_json()
@@ -120,6 +127,8 @@ class View:
                 parts.append(f"from {self.source}")
             if self.headers.get("ce_casehubdisclosure"):
                 parts.append(f"[{self.headers['ce_casehubdisclosure']}]")
+            if self.erased:
+                parts.append(f"[erased: {', '.join(self.erased)}]")
         elif isinstance(self.document, dict):
             doc = self.document
             keys = ("decision", "action", "event_type", "last_event_type", "case_id", "recipient", "sender", "rule",
@@ -132,22 +141,31 @@ class View:
         return "  ".join(str(p) for p in parts)
 
 
-def view(record: Any) -> View:
-    """Decode a kafka-python ConsumerRecord: a CloudEvent (binary or structured), else JSON, else raw bytes."""
-    headers = list(record.headers or [])
+def view(record: Any, store: KeyStore | None = None) -> View:
+    """Decode a kafka-python ConsumerRecord: a CloudEvent (binary or structured), else JSON, else raw bytes.
+
+    With ``store`` (the hub's data keys), a sealed value (a dead letter) and sealed fields (``cases.events``) are
+    opened; what belonged to an erased subject is shown as ``[erased]``."""
+    opened = open_record(record.value, list(record.headers or []), store)
+    headers = opened.headers
     result = View(
         topic=record.topic, partition=record.partition, offset=record.offset, timestamp=when(record.timestamp),
-        key=text_or_base64(record.key), headers=headers_dict(headers), raw_value=record.value,
+        key=text_or_base64(record.key), headers=headers_dict(headers), raw_value=opened.value,
     )
-    value = record.value or b""
+    if opened.sealed and opened.value is None and record.value is not None:
+        result.decode_error = opened.problem
+        result.erased = ["value"] if opened.erased else []
+        return result
+    value = opened.value or b""
     is_cloudevent = header(headers, "ce_type") is not None or header(headers, "content-type") in (
         b"application/cloudevents+json", b"application/cloudevents+json; charset=utf-8")
     if is_cloudevent or (value.startswith(b"{") and b'"specversion"' in value[:2000]):
         try:
             decoded = decode(value, headers)
-            result.event, result.source = decoded.event, decoded.source
+            shown = open_event(decoded.event, store)
+            result.event, result.source, result.erased = shown.event, decoded.source, shown.erased
             return result
-        except DecodeError as exc:
+        except (DecodeError, Tampered) as exc:
             result.decode_error = exc.message
             return result
     try:

@@ -13,6 +13,7 @@ from casehub.core.settings import Settings
 from casehub.ops.kafka_io import partitions_of, reader
 from casehub.ops.records import View, view
 from casehub.streams.route import addressee
+from casehub.vault.feed import reading_store
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def follow_batches(settings: Settings, topic: str, *, from_beginning: bool = Fal
     """:func:`follow`, one list per fetch: what an audited display records before it shows."""
     where = where or TailFilter()
     shown = 0
-    with reader(settings, client_id="casehub-tail") as consumer:
+    with reader(settings, client_id="casehub-tail") as consumer, reading_store(settings) as store:
         tps = partitions_of(consumer, topic)
         consumer.assign(tps)
         if from_beginning:
@@ -83,7 +84,8 @@ def follow_batches(settings: Settings, topic: str, *, from_beginning: bool = Fal
                 last = time.monotonic()
             elif idle_timeout is not None and time.monotonic() - last > idle_timeout:
                 return
-            matching = [seen for records in batches.values() for seen in map(view, records) if where.matches(seen)]
+            matching = [seen for records in batches.values() for seen in (view(r, store) for r in records)
+                        if where.matches(seen)]
             if max_records is not None:
                 matching = matching[: max_records - shown]
             if matching:

@@ -26,6 +26,12 @@ DLQ_RETENTION_MS = 30 * DAY_MS  # a month to notice, fix and re-drive a dead let
 OUTBOUND_RETENTION_MS = 14 * DAY_MS  # a partner offline for two weeks still catches up; older: `casehub replay`
 INBOUND_RETENTION_MS = 7 * DAY_MS  # the pipeline reads inbound within seconds; a week covers a long outage
 COMPACTED_SEGMENT_MS = DAY_MS  # roll daily so the cleaner can compact yesterday's case states
+# the data keys: an erased subject's key must really go, so segments roll often, any tombstone makes a segment
+# worth cleaning, a key is compacted away within the hour, and the tombstone itself is gone an hour after that
+KEYS_SEGMENT_MS = 10 * 60 * 1000
+KEYS_MAX_COMPACTION_LAG_MS = 60 * 60 * 1000
+KEYS_DELETE_RETENTION_MS = 60 * 60 * 1000
+KEYS_PARTITIONS = 1  # one record per subject or case key: small
 
 # partners that carry a large share of national traffic get a second partition
 BUSY_PARTNER_KINDS = frozenset({PartnerKind.HOTLINE, PartnerKind.MSDHS_HQ})
@@ -115,6 +121,16 @@ def plan_topics(registry: Registry, settings: Settings, brokers: int) -> list[To
             "audit entries of every service, before the worker chains and signs them into hub.audit",
             cleanup_policy="delete",
             retention_ms=str(AUDIT_ENTRIES_RETENTION_MS),
+        ),
+        spec(
+            topics.HUB_SUBJECT_KEYS,
+            KEYS_PARTITIONS,
+            "per-subject data keys wrapped by the master key (compacted; erasure tombstones them); hub only",
+            cleanup_policy="compact",
+            segment_ms=str(KEYS_SEGMENT_MS),
+            min_cleanable_dirty_ratio="0.01",
+            max_compaction_lag_ms=str(KEYS_MAX_COMPACTION_LAG_MS),
+            delete_retention_ms=str(KEYS_DELETE_RETENTION_MS),
         ),
         spec(
             topics.STATS_AGGREGATES,

@@ -1,4 +1,4 @@
-"""``casehub subject report``: everything the hub did with one person's data, for an access request (PDPA s30)."""
+"""``casehub subject report`` and ``erase``: a person's access request (PDPA s30) and erasure by crypto-shredding (s33)."""
 
 from __future__ import annotations
 
@@ -58,3 +58,46 @@ def report(citizen_id: str | None, other_id: str | None, as_json: bool, html_fil
             click.echo(f"written: {html_file}")
     click.echo(f"{sum(found.scanned.values())} record(s) scanned in {time.monotonic() - started:.1f} s; "
                f"report {report_id} recorded in hub.audit", err=True)
+
+
+@subject.command("erase")
+@click.option("--citizen-id", help="The person's 13-digit Thai citizen id.")
+@click.option("--other-id", help="TYPE:ID for a person without a citizen id (passport, pink_card, other).")
+@click.option("--reason", required=True, help="Why (the request, the legal ground): written to hub.audit.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="What was destroyed, as JSON.")
+def erase(citizen_id: str | None, other_id: str | None, reason: str, yes: bool, as_json: bool) -> None:
+    """Crypto-shred a person: destroy the data keys of the person and of their cases (PDPA s33).
+
+    Their names, ids and free text in cases.events, the worker's topics and hub.dlq can never be read again; the
+    hub's tools show those fields as [erased]. Partners' outbound topics keep what was lawfully delivered.
+    """
+    if (citizen_id is None) == (other_id is None):
+        raise click.UsageError("give exactly one of --citizen-id or --other-id")
+    if not reason.strip():
+        raise click.UsageError("--reason must say why")
+    from casehub.rights.identity import SubjectId
+    from casehub.vault.erase import erase as destroy
+    from casehub.vault.erase import plan_erasure
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    person = SubjectId.citizen(settings, citizen_id) if citizen_id else SubjectId.other(settings, other_id or "")
+    erasure = plan_erasure(settings, person, reason=reason.strip())
+    if not yes:
+        click.confirm(f"destroy {len(erasure.destroyed)} data key(s) of {person.kind} {person.masked} and "
+                      f"{len(erasure.cases)} case(s)? This cannot be undone", abort=True, err=True)
+    destroy(settings, erasure)
+    if as_json:
+        click.echo(json.dumps(erasure.as_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(f"erased {person.kind} {person.masked} (subject token {person.token}): "
+               f"{len(erasure.destroyed)} data key(s) destroyed")
+    for case_id in erasure.cases:
+        click.echo(f"  case          {case_id}")
+    for record_key in erasure.destroyed:
+        click.echo(f"  key destroyed {record_key}")
+    for where in erasure.dead_letters:
+        click.echo(f"  dead letter   hub.dlq {where} (now unreadable)")
+    click.echo(f"{erasure.id} recorded in hub.audit (reason: {erasure.reason}); partner outbound topics keep what "
+               "was lawfully delivered")

@@ -21,6 +21,12 @@ from casehub.rights.identity import SubjectId
 from casehub.schemas import codec
 from casehub.streams import audit
 from casehub.streams.keys import shard_of_case
+from casehub.vault.exceptions import Tampered
+from casehub.vault.feed import reading_store
+from casehub.vault.fields import open_fields
+from casehub.vault.records import SCOPE_HEADER
+from casehub.vault.scopes import case_scope, subject_scope
+from casehub.vault.tokens import is_token
 
 # audit decisions that put the person's data in someone's hands, and those that record it was kept back
 DISCLOSING = frozenset({"delivered", "read"})
@@ -86,10 +92,13 @@ def _events(settings: Settings, found: Lineage, where: HubTopics) -> None:
 def _dead_letters(settings: Settings, found: Lineage, where: HubTopics) -> None:
     count = 0
     needles = found.subject.needles()
+    # a dead letter is sealed under its subject's (or case's) data key; the header naming that key's scope says whose
+    scopes = {subject_scope(found.subject.token).encode(), *(case_scope(c).encode() for c in found.cases)}
     for record in _records(settings, where.dlq, "casehub-subject-dlq"):
         count += 1
         value = record.value or b""
-        if _mentions(value, needles):
+        scope = next((v for k, v in (record.headers or ()) if k == SCOPE_HEADER), None)
+        if scope in scopes or _mentions(value, needles):
             found.dead_letters.append(f"{record.partition}:{record.offset}")
     found.scanned[where.dlq] = count
 
@@ -157,4 +166,19 @@ def trace(settings: Settings, subject: SubjectId, where: HubTopics | None = None
     _events(settings, found, where)
     _dead_letters(settings, found, where)
     _audit(settings, found, where)
+    _open_references(settings, found)
     return found
+
+
+def _open_references(settings: Settings, found: Lineage) -> None:
+    """The lawful-basis references the worker sealed in its audit records, opened ([erased] once erased)."""
+    sealed = [e for e in (*found.disclosures, *found.withheld) if is_token(e.get("lawful_reference"))]
+    if not sealed:
+        return
+    with reading_store(settings) as store:
+        for entry in sealed:
+            sealed_basis = {"lawful_basis": {"reference": entry["lawful_reference"]}}  # the path it was sealed at
+            try:
+                entry["lawful_reference"] = open_fields(sealed_basis, store).data["lawful_basis"]["reference"]
+            except Tampered:
+                entry["lawful_reference"] = "[unreadable]"

@@ -20,6 +20,10 @@ from casehub.streams.dlq import Origin
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.validate import Accepted, decoded
+from casehub.vault.feed import store_for
+from casehub.vault.fields import seal_fields
+from casehub.vault.keystore import KeyStore
+from casehub.vault.scopes import case_scope, subject_scope
 
 log = get_logger(__name__)
 Headers = list[tuple[str, bytes]]
@@ -90,8 +94,11 @@ class CoreProcessor:
         cells_topic: str,
         schema_base: str,
         pseudonyms: Pseudonyms | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.registry = registry
+        # personal fields of cases.events are sealed under their subject's data key (None: left as they are)
+        self.keys = keys
         self.schema_base = schema_base  # the hub's public URL: every record's ce_dataschema names a schema under it
         self.cells_topic = cells_topic
         self.pseudonym_key = pseudonym_key
@@ -114,6 +121,7 @@ class CoreProcessor:
             cells_topic=cells_topic,
             schema_base=settings.public_base_url(),
             pseudonyms=Pseudonyms.from_settings(settings),
+            keys=store_for(settings),
         )
 
     def shard_for(self, event: CaseEvent) -> str:
@@ -233,8 +241,7 @@ class CoreProcessor:
         The event is dumped to Avro data once; the canonical record and every projection are written from it.
         """
         data = event.to_avro()
-        record = wire.binary_record(data, source=source, schema_base=self.schema_base)
-        outputs = [Output(topics.CASES_EVENTS, record.key, record.value, record.headers)]
+        outputs, audited = self._canonical(event, data, source)
         deliveries, withheld = route.route(event, registry=self.registry, state=case)
         recipients: list[audit.Recipient] = []
         sensitive = project.sensitivity_of(event) if deliveries else frozenset()
@@ -251,12 +258,29 @@ class CoreProcessor:
         recipients += [audit.Recipient(refused.partner.id, "withheld", refused.partner.disclosure.value, None,
                                        reason=refused.reason) for refused in withheld]
         if recipients:
-            outputs.append(self._audit_output(event, source, recipients, now))
+            outputs.append(self._audit_output(event, source, recipients, now, audited))
         return outputs
 
+    def _canonical(self, event: CaseEvent, data: dict[str, Any], source: str) -> tuple[list[Output], dict[str, Any]]:
+        """The ``cases.events`` record, its personal fields sealed under the subject's data key (the case's when the
+        subject is unknown), with the key's own record while it is not yet known committed; and what the audit
+        record may say of the event's free text (sealed too)."""
+        if self.keys is None:
+            record = wire.binary_record(data, source=source, schema_base=self.schema_base)
+            return [Output(topics.CASES_EVENTS, record.key, record.value, record.headers)], {}
+        scope = subject_scope(event.subject_token) if event.subject_token else case_scope(event.case_id or event.id)
+        key = self.keys.key_for(scope)
+        sealed = seal_fields(event.type, data, key)
+        record = wire.binary_record(sealed, source=source, schema_base=self.schema_base)
+        outputs = [Output(topic, record_key, wrapped) for topic, record_key, wrapped in self.keys.records_for([key])]
+        outputs.append(Output(topics.CASES_EVENTS, record.key, record.value, record.headers))
+        reference = (sealed.get("lawful_basis") or {}).get("reference")
+        return outputs, ({"lawful_reference": reference} if reference is not None else {})
+
     @staticmethod
-    def _audit_output(event: CaseEvent, source: str, recipients: list[audit.Recipient], now: datetime) -> Output:
-        value = audit.disclosure_record(event, source=source, recipients=recipients, now=now)
+    def _audit_output(event: CaseEvent, source: str, recipients: list[audit.Recipient], now: datetime,
+                      extra: dict[str, Any] | None = None) -> Output:
+        value = audit.disclosure_record(event, source=source, recipients=recipients, now=now, extra=extra or None)
         return Output(topics.HUB_AUDIT_ENTRIES, (event.case_id or "").encode(), value, [("content-type", audit.AUDIT_CONTENT_TYPE)])
 
     @staticmethod

@@ -8,7 +8,8 @@ issues #177, #440, #517).
 
 casehub follows Kafka Streams instead: every record produced while an event is processed goes into the transaction
 of that event's source partition, the same transaction that commits the event's offset. Table changelog writes
-(buffered by faust, always to the source partition) are flushed into the transaction before its commit. A send made
+(buffered by faust, always to the source partition) are flushed into the transaction before its commit, and the
+table writes themselves reach RocksDB only once it committed (``table_transactions``). A send made
 outside any event (the SLA timer) is not transactional; the records it sends are idempotent commands.
 
 faust also commits from a timer task while agents are halfway through an event: the first outputs of an event would
@@ -27,14 +28,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
-from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any
 
 from aiokafka.errors import ProducerFenced
-from faust import Table
 from faust.streams import current_event
 from faust.types import TP, AppT
 from faust.types.tuples import RecordMetadata
@@ -43,57 +42,12 @@ from casehub.core.logging import get_logger
 from casehub.streams.deliveries import Deliveries, is_fencing
 from casehub.streams.faust_compat import consumer as consumer_compat
 from casehub.streams.faust_compat import producer as producer_compat
-from casehub.streams.faust_compat import tables as tables_compat
+from casehub.streams.table_transactions import Outgoing as Outgoing
+from casehub.streams.table_transactions import TransactionalTable as TransactionalTable
+from casehub.streams.table_transactions import commit_tables, drop_tables, tables_of
 
 log = get_logger(__name__)
 FENCED_GRACE_SECONDS = 60.0  # a fenced partition's revocation (the rebalance that moved it) comes long before
-
-
-class Outgoing(NamedTuple):
-    """One record to produce; ``on_sent`` gets the delivery future (table changelogs track their offsets)."""
-
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]] = ()
-    partition: int | None = None
-    on_sent: Callable[[Any], None] | None = None
-
-
-class TransactionalTable(Table):  # type: ignore[misc]
-    """A faust Table whose changelog writes go out with the event's other outputs, in its transaction.
-
-    faust queues changelog writes in its producer buffer and publishes them one at a time through its generic path;
-    under load the buffer fills ("producer buffer full") and every stream waits for it. Here they are collected; the
-    pipeline sends them after each event (:meth:`take_changelog`).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pending_changelog: list[tuple[int, Any, Any]] = []
-
-    def send_changelog(self, partition: int | None, key: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
-        # tables here never use the partitioner: the changelog partition is the event's source partition
-        self._pending_changelog.append((int(partition or 0), key, value))
-        return SimpleNamespace(message=SimpleNamespace(partition=partition))  # what faust reads back
-
-    def take_changelog(self) -> list[Outgoing]:
-        """The changelog records of the writes since the last call, ready to send."""
-        pending, self._pending_changelog = self._pending_changelog, []
-        topic = self.changelog_topic.get_topic_name()
-        return [
-            Outgoing(topic, key, value, (), partition, partial(self._changelog_sent, TP(topic, partition)))
-            for partition, key, value in pending
-        ]
-
-    def _changelog_sent(self, tp: TP, future: Any) -> None:
-        if future.cancelled() or future.exception() is not None:
-            return  # the transaction fails and the worker stops; the offset must not advance
-        offset = future.result().offset
-        if self.app.in_transaction:
-            self.app.tables.persist_offset_on_commit(self.data, tp, offset)
-        else:
-            self.data.set_persisted_offset(tp, offset)
 
 
 class CommitGate:
@@ -109,6 +63,8 @@ class CommitGate:
         self._active = 0
         self._committing = False
         self._ended = False
+        self._commit_started = self._commit_ended = 0.0
+        self.clock: Callable[[], float] = time.monotonic
         self.first_offsets: dict[TP, int] = {}
         """The first offset processed per partition since the last assignment (see ``_fill_head_gap``)."""
         self.already_processed: Callable[[TP, int], bool] = lambda tp, offset: False
@@ -165,12 +121,24 @@ class CommitGate:
             await self.condition.wait_for(lambda: not self._committing)
             self._committing = True
             await self.condition.wait_for(lambda: self._active == 0)
+        self._commit_started = self.clock()
         try:
             yield
         finally:
+            self._commit_ended = self.clock()
             async with self.condition:
                 self._committing = False
                 self.condition.notify_all()
+
+    def window_passed(self, interval: float) -> bool:
+        """Whether events had ``interval`` seconds (or, if longer, as long as the last commit took) since it ended.
+
+        faust's commit timer starts a commit every interval from the start of the one before; a commit slower than
+        the interval (a busy broker) started the next one as soon as it ended, and the gate left events no time
+        at all between them. Now events always get at least half of the time.
+        """
+        since = self.clock() - self._commit_ended
+        return since >= max(interval, self._commit_ended - self._commit_started)
 
 
 class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # type: ignore[misc]
@@ -179,6 +147,8 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
     commit_gate: CommitGate = CommitGate()
     deliveries: Deliveries = Deliveries()
     fenced_since: dict[str, float] = {}  # one per app: install
+    output_topics: frozenset[str] = frozenset()
+    """Every topic the pipeline writes (the topology sets it): each new producer fetches their metadata at once."""
 
     async def on_start(self) -> None:
         await super().on_start()
@@ -186,6 +156,9 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
 
         def gated(force_commit: consumer_compat.ForceCommit) -> consumer_compat.ForceCommit:
             async def gated_force_commit(*args: Any, **kwargs: Any) -> bool:
+                final = kwargs.get("start_new_transaction") is False  # stopping, or partitions revoked
+                if not final and not gate.window_passed(self.app.conf.broker_commit_interval):
+                    return False  # the next timer tick commits what this one would have
                 async with gate.committing():
                     return bool(await force_commit(*args, **kwargs))
 
@@ -244,21 +217,23 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
 
     async def on_rebalance(self, assigned: Any, revoked: Any, newly_assigned: Any) -> None:
         self.commit_gate.first_offsets.clear()  # positions are sought again: the next record is the new head
-        for tp in revoked:  # their producers stop: what they sent is no longer ours to check
+        # ``revoked`` here is what this worker really lost (faust revokes everything first and may give the same
+        # partitions back; those keep their open transactions, which commit later, so their writes must stay)
+        for tp in revoked:  # their producers stop, their transactions never commit
             if not self.app.assignor.is_standby(tp):
                 self.deliveries.forget(tid := self.transactional_id_for(tp))
-                if self.fenced_since.pop(tid, None) is not None:
-                    self._discard_tables(tp)
+                self.fenced_since.pop(tid, None)
+                self._discard_tables(tp)
         await super().on_rebalance(assigned, revoked, newly_assigned)
 
     def _discard_tables(self, tp: TP) -> None:
-        """Local table writes of a fenced transaction were never committed: restore the partition from its changelog
-        if it comes back (runs before faust's tables let go of the revoked partitions)."""
+        """Table writes of a transaction that will never commit: forget them (RocksDB holds committed writes only;
+        the partition's next owner restores the changelog's tail from the offset stored with them)."""
         tid = self.transactional_id_for(tp)
-        for table in self.app.tables.values():
-            if self.transactional_id_for(TP(table.changelog_topic.get_topic_name(), tp.partition)) == tid:
-                tables_compat.discard_partition(table, tp.partition)
-        log.warning("tables of a fenced partition discarded", partition=str(tp), transactional_id=tid)
+        dropped = drop_tables(tables_of(self.app, tid, [tp.partition], self.transactional_id_for))
+        if dropped:
+            log.warning("uncommitted table writes of a revoked partition dropped", partition=str(tp),
+                        transactional_id=tid, writes=dropped)
 
     def transactional_id_for(self, tp: TP) -> str:
         """The transactional id that owns source partition ``tp`` (the one faust commits its offset with)."""
@@ -351,13 +326,16 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
         The rebalance that moved them revokes them here soon; still assigned after FENCED_GRACE_SECONDS, they are
         stuck (the producer never sends again): the worker stops, to restart from its last commit."""
         self.deliveries.forget(transactional_id)
+        drop_tables(tables_of(self.app, transactional_id, [tp.partition for tp in partitions], self.transactional_id_for))
         first = self.fenced_since.setdefault(transactional_id, time.monotonic())
         log.warning("transaction fenced; its partitions' uncommitted work is left to their new owner",
                     transactional_id=transactional_id, partitions=[str(tp) for tp in partitions], error=repr(error))
         if time.monotonic() - first > FENCED_GRACE_SECONDS:
             await self.app.crash(ProducerFenced(f"{transactional_id} fenced, its partitions still assigned here"))
 
-    async def on_transactions_started(self) -> None:
+    async def on_transactions_started(self, transactional_ids: list[str]) -> None:
+        await asyncio.gather(*(producer_compat.know_topics(self.producer, tid, self.output_topics)
+                               for tid in transactional_ids if self.output_topics))
         await self.commit_gate.transactions_begun()
 
     async def _commit_one(self, transactional_id: str, offsets: dict[TP, int], start_new: bool) -> None:
@@ -368,9 +346,13 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
                 # ended by the final commit of a stop or a revocation; the gate has held events back since,
                 # so only offsets moved (skipped transaction markers): commit them in a transaction of their own
                 await transaction.begin_transaction()
-            refused = await self.deliveries.settle(transactional_id, transaction)
-            await transaction.send_offsets_to_transaction(offsets, self.app.conf.id)
+            # the offsets travel while the last records are acknowledged (a round trip of the commit's four fewer);
+            # a refused record is dead-lettered into the transaction before it commits either way
+            refused, _ = await asyncio.gather(self.deliveries.settle(transactional_id, transaction),
+                                              transaction.send_offsets_to_transaction(offsets, self.app.conf.id))
             await transaction.commit_transaction()
+            commit_tables(tables_of(self.app, transactional_id, [tp.partition for tp in offsets],
+                                    self.transactional_id_for))
             if start_new and not refused:
                 await transaction.begin_transaction()
         if start_new and refused:
@@ -394,7 +376,7 @@ TRANSACTION_RETRY_BACKOFF_MS = 10
 def install(app: AppT) -> CommitGate:
     """Make ``app`` use :class:`SourcePartitionTransactions` (before its consumer is created); returns its gate."""
     gate = CommitGate()
-    own = {"commit_gate": gate, "deliveries": Deliveries(), "fenced_since": {}}
+    own = {"commit_gate": gate, "deliveries": Deliveries(), "fenced_since": {}, "output_topics": frozenset()}
     manager = type("AppTransactions", (SourcePartitionTransactions,), own)
     app.transport.TransactionManager = manager  # type: ignore[misc]
     producer_compat.add_producer_settings(app, lambda: _transactional_settings(app))

@@ -1,9 +1,11 @@
 """Runs the faust worker, and guards its RocksDB state against crashes.
 
-RocksDB is written as records are processed, before their Kafka transaction commits. After a crash
-(SIGKILL, power loss) the local tables may hold writes of transactions Kafka aborted, so a restart after
-an unclean stop wipes them and faust restores every table from its changelog, which holds committed
-writes only (read_committed). A clean stop (SIGTERM) keeps them.
+Under exactly_once the tables' store (``faust_compat.tables.TransactionalStore``) writes RocksDB only once a write's
+Kafka transaction committed, with the changelog offset it reaches: after a crash (SIGKILL, power loss) RocksDB may lag
+the changelogs, never hold an aborted write, so a restart keeps it and faust restores only the changelogs' tails.
+Tables written otherwise (at_least_once, or by a hub before that store: no format record in the data directory) may
+hold writes whose outputs never went out, and are wiped after an unclean stop (or once, on upgrade) and restored from
+their changelogs in full, which hold committed writes only (read_committed).
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from casehub.ops.topic_plan import INTERNAL_RETENTION_MS
 from casehub.ops.topics import admin_client, broker_count
 from casehub.streams.app import assemble, data_dir
 from casehub.streams.exceptions import WorkerConfigError
+from casehub.streams.faust_compat import tables as tables_compat
 from casehub.streams.topology import Pipeline
 
 log = get_logger(__name__)
 RUNNING_MARKER = "RUNNING"
+STORE_FORMAT_RECORD = "STORE_FORMAT"
 START_UP_RETRY_SECONDS = 60.0
 """How long the start-up checks retry while the cluster cannot answer (a broker of several down, restarting)."""
 START_UP_RETRY_PAUSE_SECONDS = 3.0
@@ -42,14 +46,43 @@ def _marker(settings: Settings) -> Path:
     return data_dir(settings) / RUNNING_MARKER
 
 
+def _format_record(settings: Settings) -> Path:
+    return data_dir(settings) / STORE_FORMAT_RECORD
+
+
+def _holds_committed_writes_only(settings: Settings) -> bool:
+    record = _format_record(settings)
+    return settings.processing_guarantee == "exactly_once" and record.exists() and (
+        record.read_text().strip() == tables_compat.STORE_FORMAT)
+
+
 def discard_state_after_crash(settings: Settings, tabledir: Path) -> bool:
-    """Wipe the tables if the last run did not stop cleanly; returns whether it did."""
-    marker = _marker(settings)
-    if not marker.exists():
+    """Wipe the tables when they may hold writes Kafka never committed; returns whether it did.
+
+    Kept after an unclean stop when the transactional store wrote them; wiped after an unclean stop otherwise, and
+    once when a hub before that store wrote them (whose faust never stored changelog offsets under exactly_once).
+    """
+    unclean = _marker(settings).exists()
+    if _holds_committed_writes_only(settings):
+        if unclean:
+            log.warning("previous run did not stop cleanly: tables kept (they hold committed writes only); "
+                        "their changelogs' tails are restored", tables=str(tabledir))
         return False
-    log.warning("previous run did not stop cleanly: restoring tables from their changelogs", tables=str(tabledir))
+    upgrade = settings.processing_guarantee == "exactly_once" and tabledir.exists()
+    if not unclean and not upgrade:
+        return False
+    reason = "previous run did not stop cleanly" if unclean else "tables written before the transactional store"
+    log.warning(f"{reason}: restoring tables from their changelogs", tables=str(tabledir))
     shutil.rmtree(tabledir, ignore_errors=True)
     return True
+
+
+def _record_store_format(settings: Settings) -> None:
+    record = _format_record(settings)
+    if settings.processing_guarantee == "exactly_once":
+        record.write_text(tables_compat.STORE_FORMAT + "\n")
+    else:
+        record.unlink(missing_ok=True)
 
 
 def internal_topics(app: faust.App, pipeline: Pipeline) -> list[NewTopic]:
@@ -108,6 +141,7 @@ def ensure_internal_topics(settings: Settings, app: faust.App, pipeline: Pipelin
 def require_topics(client: Any, pipeline: Pipeline) -> None:
     """Refuse to start, naming them, when topics the pipeline reads or writes are missing (not a crash mid-event)."""
     wanted = set(topics.HUB_TOPICS) - {topics.HUB_AUDIT}  # the auditor's: the pipeline writes hub.audit.entries
+    wanted.add(topics.HUB_SUBJECT_KEYS)
     for org in pipeline.registry.partners:
         wanted.update((topics.inbound(org), topics.outbound(org)))
     missing = sorted(wanted - set(client.list_topics()))
@@ -171,11 +205,15 @@ def run_worker(settings: Settings, registry: object = None) -> int:
         settings = settings.model_copy(update={"topic_replication": with_start_up_retries(lambda: _replication(settings))})
     app, pipeline = assemble(settings, registry)
     with_start_up_retries(lambda: _check_topics(settings, app, pipeline))
+    # every topic faust would declare exists now; its declaring (one CreateTopics request per topic, in turn,
+    # while the worker starts) took seconds of each restart
+    app.conf.topic_allow_declare = False
     pipeline.metrics.serve(settings)
     discard_state_after_crash(settings, Path(app.conf.tabledir))
     marker = _marker(settings)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(str(os.getpid()))
+    _record_store_format(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True, redirect_stdouts=False)
     code = 1
     try:
@@ -186,6 +224,6 @@ def run_worker(settings: Settings, registry: object = None) -> int:
         marker.unlink(missing_ok=True)
         log.info("worker stopped cleanly", worker_id=settings.worker_id)
     else:
-        log.error("worker stopped after a failure; its tables will be restored on the next start", code=code)
+        log.error("worker stopped after a failure", code=code)
         code = code or 1
     return code

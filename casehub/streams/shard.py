@@ -24,19 +24,28 @@ from casehub.schemas.loader import writer_schema
 from casehub.streams.dlq import Origin
 from casehub.streams.keys import other_id_token, shard_of_case, shard_of_text, shard_of_token, subject_token
 from casehub.streams.pseudonyms import Pseudonyms
+from casehub.vault.scopes import case_scope, record_scope, subject_scope
 
 
 def shard_of_record(origin: Origin, *, org: str | None, pseudonym_key: bytes, pseudonyms: Pseudonyms | None) -> str:
     """The shard of an inbound record as the core hop will find it for its event (almost always; see the module)."""
+    return placement_of_record(origin, org=org, pseudonym_key=pseudonym_key, pseudonyms=pseudonyms)[0]
+
+
+def placement_of_record(origin: Origin, *, org: str | None, pseudonym_key: bytes,
+                        pseudonyms: Pseudonyms | None) -> tuple[str, str]:
+    """``(shard, vault scope)`` of an inbound record: the scope of the data key its copies are sealed under (the
+    subject's token, else the case it names, else the record itself)."""
     headers = {name.lower(): value for name, value in origin.headers}
     value = origin.value or b""
     try:
         if _structured(headers.get("content-type"), value):
             fields = _structured_fields(value)
         else:
-            case_shard = _case_shard(_text(headers.get("ce_subject")), org, pseudonyms)
-            if case_shard is not None:
-                return case_shard
+            case_id = _case_id(_text(headers.get("ce_subject")), org, pseudonyms)
+            case_shard = shard_of_case(case_id) if case_id is not None else None
+            if case_id is not None and case_shard is not None:
+                return case_shard, case_scope(case_id)  # a follow-up: its case says all, no need to decode
             fields = _binary_fields(value, headers)
     except Exception:  # noqa: BLE001 - unreadable here is the core hop's to report, with its reason
         fields = {"id": _text(headers.get("ce_id"))}
@@ -57,15 +66,13 @@ def _structured(content_type: bytes | None, value: bytes) -> bool:
     return content_type.split(b";", 1)[0].strip().lower() == STRUCTURED_CONTENT_TYPE.encode()
 
 
-def _case_shard(case_id: str | None, org: str | None, pseudonyms: Pseudonyms | None) -> str | None:
-    """The shard of a case the record names (a hub case id, or a reference the sender was given), else None."""
+def _case_id(case_id: str | None, org: str | None, pseudonyms: Pseudonyms | None) -> str | None:
+    """The hub case id a record names (a hub case id, or a reference the sender was given), else None."""
     if not case_id:
         return None
     if org is not None and pseudonyms is not None and Pseudonyms.is_reference("case", case_id):
-        case_id = pseudonyms.reveal(org, "case", case_id)
-        if case_id is None:
-            return None
-    return shard_of_case(case_id)
+        return pseudonyms.reveal(org, "case", case_id)
+    return case_id if shard_of_case(case_id) is not None else None
 
 
 def _structured_fields(value: bytes) -> dict[str, Any]:
@@ -85,20 +92,26 @@ def _binary_fields(value: bytes, headers: dict[str, bytes]) -> dict[str, Any]:
 
 
 def _shard(fields: dict[str, Any], *, org: str | None, pseudonym_key: bytes, pseudonyms: Pseudonyms | None,
-           value: bytes) -> str:
-    """``dedupe.shard_for`` on the few fields read: the case's shard, else the subject's, else the event id's."""
-    case_id = fields.get("case_id")
-    found = _case_shard(case_id, org, pseudonyms) if isinstance(case_id, str) else None
-    if found is not None:
-        return found
+           value: bytes) -> tuple[str, str]:
+    """``dedupe.shard_for`` on the few fields read: the case's shard, else the subject's, else the event id's; and
+    the vault scope: the subject's token, else the case's, else the record's own."""
+    token = None
     subject = fields.get("subject")
     if isinstance(subject, dict):
         citizen_id, other_id = subject.get("citizen_id"), subject.get("other_id")
         if isinstance(citizen_id, str) and citizen_id:
-            return shard_of_token(subject_token(pseudonym_key, citizen_id))
-        if isinstance(other_id, str) and other_id:
-            return shard_of_token(other_id_token(pseudonym_key, other_id))
+            token = subject_token(pseudonym_key, citizen_id)
+        elif isinstance(other_id, str) and other_id:
+            token = other_id_token(pseudonym_key, other_id)
+    case_id = fields.get("case_id")
+    case_id = _case_id(case_id, org, pseudonyms) if isinstance(case_id, str) else None
+    case_shard = shard_of_case(case_id) if case_id is not None else None
+    if token is not None:
+        return case_shard or shard_of_token(token), subject_scope(token)
+    if case_id is not None and case_shard is not None:
+        return case_shard, case_scope(case_id)
     event_id = fields.get("id")
     if isinstance(event_id, str) and event_id:
-        return shard_of_text(event_id)
-    return hashlib.sha256(value).hexdigest()[:2].upper()
+        return shard_of_text(event_id), record_scope(f"{org}:{event_id}")
+    digest = hashlib.sha256(value).hexdigest()
+    return digest[:2].upper(), record_scope(digest)

@@ -33,60 +33,18 @@ from casehub.streams.exactly_once import CommitGate, Outgoing, TransactionalTabl
 from casehub.streams.exceptions import StageRejected
 from casehub.streams.faust_compat import tables as compat_tables
 from casehub.streams.keys import partition_key, shard_of_case
-from casehub.streams.shard import shard_of_record
+from casehub.streams.provenance import FORWARDED_HEADER, header, message_headers, origin_headers, original
+from casehub.streams.shard import placement_of_record
 from casehub.streams.validate import accept
+from casehub.vault import worker as vault_worker
+from casehub.vault.exceptions import Erased, Tampered
 
 log = get_logger(__name__)
-ORIGIN_PREFIX = "hub.origin."
-FORWARDED_HEADER = f"{ORIGIN_PREFIX}forwarded"
-"""On an intake record the core hop sent on to its event's shard (intake's shard was not the event's)."""
 COMMAND_RESEND_SECONDS = 60.0
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _header(headers: list[tuple[str, bytes]], name: str) -> bytes | None:
-    return next((v for k, v in headers if k == name), None)
-
-
-def origin_headers(origin: Origin) -> list[tuple[str, bytes]]:
-    """The record's own headers plus where it came from, so the next hop can dead-letter it unchanged."""
-    return [
-        *origin.headers,
-        (f"{ORIGIN_PREFIX}topic", origin.topic.encode()),
-        (f"{ORIGIN_PREFIX}partition", str(origin.partition).encode()),
-        (f"{ORIGIN_PREFIX}offset", str(origin.offset).encode()),
-        (f"{ORIGIN_PREFIX}key", origin.key or b""),
-        (f"{ORIGIN_PREFIX}has-key", b"1" if origin.key is not None else b"0"),
-    ]
-
-
-def _headers(message: Any) -> list[tuple[str, bytes]]:
-    return [(str(k), bytes(v or b"")) for k, v in (message.headers or [])]
-
-
-def original(message: Any, headers: list[tuple[str, bytes]]) -> Origin:
-    """The inbound record an intake record carries (key, value and headers as the partner sent them).
-
-    Raises StageRejected when the hub's own provenance headers are missing or unreadable (the intake record is
-    then dead-lettered as it is). ``headers``: the message's, already read by the caller.
-    """
-    own = [(k, v) for k, v in headers if not k.startswith(ORIGIN_PREFIX)]
-    try:
-        topic = (_header(headers, f"{ORIGIN_PREFIX}topic") or b"").decode("ascii")
-        partition = int(_header(headers, f"{ORIGIN_PREFIX}partition") or b"")
-        offset = int(_header(headers, f"{ORIGIN_PREFIX}offset") or b"")
-    except (UnicodeDecodeError, ValueError):
-        raise StageRejected("an intake record's hub.origin.* headers are missing or not readable", stage="core",
-                            exception="ProvenanceError") from None
-    return Origin(
-        topic=topic, partition=partition, offset=offset,
-        key=_header(headers, f"{ORIGIN_PREFIX}key") if _header(headers, f"{ORIGIN_PREFIX}has-key") == b"1" else None,
-        value=message.value,
-        headers=tuple(own),
-    )
 
 
 class Pipeline:
@@ -119,9 +77,12 @@ class Pipeline:
             self.seen, self.subjects, self.cases, self.deadlines, self.cells, self.expiry
         )
         self.core = CoreProcessor.from_settings(settings, registry, cells_topic=self.cells_topic.get_topic_name())
+        assert self.core.keys is not None  # from_settings always seals
+        self.vault = vault_worker.WorkerVault(settings, self.core.keys)
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self.metrics = metrics.install(app)
         app.transport.TransactionManager.deliveries.on_dead_letter = self.metrics.dead_letter  # type: ignore[attr-defined]
+        app.transport.TransactionManager.output_topics = self.output_topics()  # type: ignore[attr-defined]
         self._topics: dict[str, Any] = {}
         self.redrive_key = redrive_key(settings.pseudonym_key.get_secret_value().encode())
         self._commanded: dict[str, float] = {}
@@ -132,12 +93,14 @@ class Pipeline:
         app.agent(self.commands, name="casehub.commands")(self.commands_agent)
         app.timer(settings.escalation_check_seconds, name="casehub.sla")(self.check_deadlines)
         app.timer(settings.expiry_check_seconds, name="casehub.expiry")(self.request_sweeps)
+        app.timer(vault_worker.REFRESH_SECONDS, name="casehub.vault")(self.vault.refresh)
         app.on_rebalance_complete.connect(self._on_ready)  # type: ignore[arg-type]
 
     async def _on_ready(self, sender: Any = None, **kwargs: Any) -> None:
         """Tables recovered and partitions assigned: the worker processes records from now on."""
         assigned = len(self.app.consumer.assignment())
         if not self._settled:  # once: registry, geography, clients, tables and caches exist now
+            await self.vault.refresh()  # the keys other workers made before this one started
             heap.settle("ready")
             diagnostics.install(self.app, self.gate)
             self._settled = True
@@ -146,6 +109,13 @@ class Pipeline:
     def internal_topics(self) -> list[Any]:
         """The topics this worker group declares for itself (besides table changelogs)."""
         return [self.intake, self.cells_topic, self.commands]
+
+    def output_topics(self) -> frozenset[str]:
+        """Every topic an event's transaction may write: partners' outbound topics, the hub's, the group's own."""
+        own = [t.get_topic_name() for t in self.internal_topics()] + [
+            t.changelog_topic.get_topic_name() for t in self.tables]
+        hub = (topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_AUDIT_ENTRIES, topics.HUB_DLQ, topics.STATS_AGGREGATES)
+        return frozenset([*(topics.outbound(org) for org in self.registry.partners), *hub, *own])
 
     async def send(self, records: list[tuple[str, bytes | None, bytes | None, Any]]) -> None:
         """Produce the outputs of the event being processed, and its table changelogs: into its transaction."""
@@ -169,12 +139,19 @@ class Pipeline:
             found = self._topics[name] = self.app.topic(name)
         return found
 
+    def _placement(self, origin: Origin) -> tuple[str, str]:
+        return placement_of_record(origin, org=topics.org_of_inbound(origin.topic),
+                                   pseudonym_key=self.core.pseudonym_key, pseudonyms=self.core.pseudonyms)
+
     async def dead_letter(self, origin: Origin, error: StageRejected) -> None:
-        """Send the record, unchanged, to ``hub.dlq`` with its ``hub.error.*`` headers."""
+        """Send the record, unchanged, to ``hub.dlq`` with its ``hub.error.*`` headers; its value sealed under its
+        subject's data key (``hub.vault.key`` names it; `casehub dlq show` and re-drive open it byte for byte)."""
         headers = dead_letter_headers(origin, stage=error.stage, reason=error.message, exception=error.exception)
         self.metrics.dead_letter(error.stage, error.exception)
+        value, headers, keys = self.vault.dead_letter(self._placement(origin)[1], origin.value, headers)
         # with what the refusal itself produces (an authorization refusal's hub.audit record), in one transaction
-        await self.send([(topics.HUB_DLQ, origin.key, origin.value, headers), *error.records])
+        await self.send([*((t, k, v, []) for t, k, v in keys), (topics.HUB_DLQ, origin.key, value, headers),
+                         *error.records])
         log.warning(  # reasons name the field and the rule, never the value (no personal data in logs)
             "dead letter", stage=error.stage, reason=error.message[:300], exception=error.exception,
             topic=origin.topic, partition=origin.partition, offset=origin.offset,
@@ -205,23 +182,43 @@ class Pipeline:
                 stage="validate", exception="RecordTooLarge"))
             return
         # no decoding here: the core hop decodes and validates each record once (and dead-letters it there)
-        shard = shard_of_record(origin, org=topics.org_of_inbound(origin.topic), pseudonym_key=self.core.pseudonym_key,
-                                pseudonyms=self.core.pseudonyms)
-        headers = origin_headers(origin) + metrics.received_header(received)
-        await self.send([(self.intake.get_topic_name(), partition_key(shard), origin.value, headers)])
+        shard, scope = self._placement(origin)
+        # the inbound record as it came, sealed under its subject's key: the intake topic holds nothing readable
+        value, key, keys = self.vault.seal_record(scope, origin.value)
+        headers = [*origin_headers(origin), (vault_worker.INTAKE_KEY_HEADER, key.key_id.encode()),
+                   *metrics.received_header(received)]
+        await self.send([*((t, k, v, []) for t, k, v in keys),
+                         (self.intake.get_topic_name(), partition_key(shard), value, headers)])
         self.metrics.produced("validate", self.intake.get_topic_name())
+
+    async def _opened(self, origin: Origin, headers: list[tuple[str, bytes]]) -> Origin:
+        """The intake record's origin with the inbound bytes it carries opened (an unsealed one is as it is)."""
+        key_id = header(headers, vault_worker.INTAKE_KEY_HEADER)
+        if key_id is None:
+            return origin
+        try:
+            value = await self.vault.open_intake(key_id.decode(errors="replace"), origin.value)
+        except Tampered as exc:
+            raise StageRejected(f"the intake record does not open: {exc.message}", stage="core",
+                                exception="Tampered") from None
+        return Origin(origin.topic, origin.partition, origin.offset, origin.key, value, origin.headers)
 
     async def core_agent(self, stream: Any) -> None:
         """Hop 2: dedupe, enrich, publish the case, route and deliver; escalate missed SLAs."""
         await self._each_new(stream, self._core)
 
     async def _core(self, message: Any) -> None:
-        headers = _headers(message)
+        headers = message_headers(message)
         self.metrics.read("core")
         try:
-            origin = original(message, headers)
+            origin = await self._opened(original(message, headers), headers)
         except StageRejected as exc:
             await self.dead_letter(origin_of(message), exc)
+            return
+        except Erased:  # erased while the record waited in the intake topic: nothing of it is left to process
+            self.metrics.dead_letter("core", "SubjectErased")
+            log.warning("intake record of an erased subject skipped", partition=message.partition,
+                        offset=message.offset)
             return
         now = _now()
         try:
@@ -233,7 +230,7 @@ class Pipeline:
             await self.dead_letter(origin, unexpected(exc, "validate", origin))
             return
         shard_key = partition_key(self.core.shard_for(accepted.event))
-        if shard_key != message.key and _header(headers, FORWARDED_HEADER) is None:
+        if shard_key != message.key and header(headers, FORWARDED_HEADER) is None:
             # intake's look at the record (shard.py) named another shard: its tables are in that shard's partition
             await self.send([(self.intake.get_topic_name(), shard_key, message.value, [*headers, (FORWARDED_HEADER, b"1")])])
             return
@@ -253,7 +250,7 @@ class Pipeline:
         for table in staged.values():
             table.apply()
         await self._send_all(outputs)
-        self.metrics.core_done(outputs, received=_header(headers, metrics.RECEIVED_HEADER))
+        self.metrics.core_done(outputs, received=header(headers, metrics.RECEIVED_HEADER))
 
     def _staged(self) -> dict[str, StagedTable]:
         return {
@@ -274,7 +271,7 @@ class Pipeline:
     async def _command(self, message: Any) -> None:
         self.metrics.read(commands.STAGE)
         try:
-            command = commands.parse(_headers(message), message.value)
+            command = commands.parse(message_headers(message), message.value)
             if isinstance(command, commands.Escalate):
                 await self._escalate(command.case_id)
             else:

@@ -95,7 +95,8 @@ def test_a_partner_reads_and_writes_nothing_else(settings: Settings, two_partner
     produce(settings, topics.outbound(b), [(b"CH-2", b"for-b", [])])
     produce(settings, intake, [(b"shard", b"internal", [])])
     config = _partner_config(settings, a)
-    forbidden = [topics.outbound(b), topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT, intake]
+    forbidden = [topics.outbound(b), topics.CASES_EVENTS, topics.CASES_STATE, topics.HUB_DLQ, topics.HUB_AUDIT,
+                 topics.HUB_SUBJECT_KEYS, intake]
 
     # the cluster will not even say the topics exist, and a consumer gets none of their records
     admin = KafkaAdminClient(**config, request_timeout_ms=10_000)
@@ -108,7 +109,7 @@ def test_a_partner_reads_and_writes_nothing_else(settings: Settings, two_partner
         assert _read(config, topic, wait=5.0) == []
         assert consume(settings, topic, expect=1), topic  # the records are there, for the hub's eyes only
 
-    for topic in (topics.inbound(b), intake, topics.CASES_EVENTS):
+    for topic in (topics.inbound(b), intake, topics.CASES_EVENTS, topics.HUB_SUBJECT_KEYS):
         error = _refused(lambda topic=topic: _send(config, topic))
         assert "Authorization" in type(error).__name__, (topic, error)
     # its own outbound topic, but in another partner's group

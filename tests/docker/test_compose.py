@@ -26,6 +26,7 @@ SAMPLE_ENV = {
     "CASEHUB_WEBHOOKS_KAFKA_PASSWORD": "webhooks-secret",
     "CASEHUB_AUDITOR_KAFKA_PASSWORD": "auditor-secret",
     "CASEHUB_PSEUDONYM_KEY": "pseudonym-secret",
+    "CASEHUB_MASTER_KEY": "11" * 32,
     "CASEHUB_PUBLIC_URL": "https://casehub.example.go.th",
 }
 

@@ -43,7 +43,7 @@ def test_every_partner_gets_inbound_and_outbound_and_the_hub_its_own_topics() ->
     plan = by_name(Settings(topic_partitions=6))
     assert set(plan) == {
         "cases.events", "cases.state", "hub.dlq", "hub.audit", "hub.audit.entries", "stats.aggregates",
-        "partner.hotline-1300.inbound", "partner.hotline-1300.outbound",
+        "hub.subject.keys", "partner.hotline-1300.inbound", "partner.hotline-1300.outbound",
         "partner.ngo-quiet.inbound", "partner.ngo-quiet.outbound",
         "partner.ngo-loud.inbound", "partner.ngo-loud.outbound",
     }  # fmt: skip
@@ -76,6 +76,16 @@ def test_replication_follows_the_cluster() -> None:
 def test_the_default_registry_plans_two_topics_per_partner() -> None:
     registry = load_registry(Settings())
     plan = plan_topics(registry, Settings(), 1)
-    assert len(plan) == len(topics.HUB_TOPICS) + 2 * len(registry)
+    assert len(plan) == len(topics.HUB_TOPICS) + 1 + 2 * len(registry)  # + the data keys
     assert len({spec.name for spec in plan}) == len(plan)
     assert max(spec.partitions for spec in plan if spec.name.startswith("partner.")) <= 2
+
+
+def test_the_data_keys_topic_is_compacted_so_that_an_erased_key_really_goes() -> None:
+    keys = by_name(Settings())["hub.subject.keys"]
+    assert keys.configs["cleanup.policy"] == "compact"
+    # a tombstoned key is compacted away within the hour, the tombstone an hour later
+    assert int(keys.configs["max.compaction.lag.ms"]) <= 3_600_000
+    assert int(keys.configs["delete.retention.ms"]) <= 3_600_000
+    assert int(keys.configs["segment.ms"]) <= 3_600_000
+    assert float(keys.configs["min.cleanable.dirty.ratio"]) <= 0.01

@@ -144,3 +144,22 @@ def test_no_event_starts_between_the_final_commit_and_the_next_transactions() ->
 
     asyncio.run(run())
     assert started == [5]
+
+
+def test_events_get_the_commit_interval_between_commits_or_as_long_as_the_last_commit_took() -> None:
+    """faust's commit timer ticks from the start of the last commit: commits slower than the interval (a busy
+    broker) followed each other back to back, and the gate let no event run between them."""
+    gate = CommitGate()
+    now = [100.0]
+    gate.clock = lambda: now[0]
+
+    async def run() -> None:
+        assert gate.window_passed(0.05)  # no commit yet
+        async with gate.committing():
+            now[0] += 0.5  # a slow commit
+        now[0] += 0.3
+        assert not gate.window_passed(0.05)  # events get the next 0.5 s, not the 0.05 s the timer asks
+        now[0] += 0.2
+        assert gate.window_passed(0.05)
+
+    asyncio.run(run())

@@ -13,6 +13,7 @@ from casehub.streams.audit import entries as audit_entries
 from casehub.streams.dlq import read_error
 from casehub.streams.keys import CASE_ID
 from casehub.streams.pseudonyms import Pseudonyms
+from casehub.vault.feed import reading_store
 from tests.streams.conftest import Hub
 from tests.streams.harness import (
     NEIGHBOUR_TAMBON,
@@ -25,6 +26,7 @@ from tests.streams.harness import (
     report,
     with_ids,
 )
+from tests.vault.helpers import plain_value
 
 WAIT = 60.0
 
@@ -181,9 +183,12 @@ def test_a_malformed_record_goes_to_the_dlq_unchanged_and_the_partition_keeps_fl
         producer.close(timeout=10)
     publish(hub.settings, hub.lao, [good])
 
-    dlq = read_until(hub.settings, [topics.HUB_DLQ], done=lambda rs: any(r.value == poison_value for r in rs),
-                     timeout=WAIT)
-    (dead,) = [r for r in dlq if r.value == poison_value]
+    with reading_store(hub.settings) as store:  # the worker seals a dead letter's value under its subject's key
+        plain = plain_value(store)
+        dlq = read_until(hub.settings, [topics.HUB_DLQ], done=lambda rs: any(plain(r) == poison_value for r in rs),
+                         timeout=WAIT)
+        (dead,) = [r for r in dlq if plain(r) == poison_value]
+    assert dead.value != poison_value  # sealed: the citizen id in it is not readable in hub.dlq
     assert dead.key == b"poison-key"
     assert dead.headers[: len(poison_headers)] == poison_headers
     error = read_error(dead.headers)

@@ -16,10 +16,12 @@ from casehub.core.kafka_connection import connection
 from casehub.schemas.codec import decode, encode_binary
 from casehub.streams import commands
 from casehub.streams.dlq import read_error
+from casehub.vault.feed import reading_store
 from tests.access_helpers import partner_credentials
 from tests.connectors.events import SCHEMA_BASE
 from tests.streams.conftest import Hub
 from tests.streams.harness import TAMBON, header, read_until, report, with_ids
+from tests.vault.helpers import plain_value
 
 WAIT = 60.0
 FORGED = [
@@ -132,17 +134,19 @@ def test_dead_letter_reasons_and_worker_logs_never_repeat_the_personal_data_a_pa
             headers=[("content-type", b"application/cloudevents+json")]).get(timeout=30)
     finally:
         producer.close(timeout=5)
-    [dead] = _dead_letters(hub, {data["id"]}, 1) or [None]
-    if dead is None:  # structured records carry their id in the body: find it by value
-        records = read_until(hub.settings, [topics.HUB_DLQ], done=lambda rs: any(data["id"].encode() in r.value for r in rs),
-                             timeout=WAIT)
-        [dead] = [r for r in records if data["id"].encode() in (r.value or b"")]
+    with reading_store(hub.settings) as store:  # dead letters are sealed under their subject's data key
+        plain = plain_value(store)
+        # structured records carry their id in the body: find it by value, opened
+        records = read_until(hub.settings, [topics.HUB_DLQ], timeout=WAIT,
+                             done=lambda rs: any(data["id"].encode() in (plain(r) or b"") for r in rs))
+        [dead] = [r for r in records if data["id"].encode() in (plain(r) or b"")]
+        assert cid.encode() in (plain(dead) or b"")  # the record itself is kept unchanged for a re-drive
+    assert cid.encode() not in (dead.value or b"")  # ... sealed: not readable in hub.dlq
     error = read_error(dead.headers)
     assert "subject.birth_date" in error["reason"]
     for secret in (name, cid, "บ้านเลขที่"):
         assert secret not in error["reason"]
         assert secret not in hub.worker.log_text()
-    assert cid.encode() in dead.value  # the record itself is kept unchanged for a re-drive
     assert header(dead, "hub.error.stage") == b"validate"
 
 
@@ -162,7 +166,8 @@ def test_a_record_over_the_hubs_size_limit_is_dead_lettered_unchanged_and_the_wo
     error = read_error(dead.headers)
     assert error["exception"] == "RecordTooLarge" and error["stage"] == "validate"
     assert f"at most {limits.MAX_RECORD_BYTES} bytes" in error["reason"]
-    assert dead.value == big  # unchanged: hub.dlq takes any record a partner topic took
+    with reading_store(hub.settings) as store:  # sealed under the subject's data key; opens to the exact bytes
+        assert plain_value(store)(dead) == big  # unchanged: hub.dlq takes any record a partner topic took
 
     after = report(category="elderly")
     from tests.streams.harness import publish

@@ -27,6 +27,8 @@ from casehub.ops.exceptions import BadSelection
 from casehub.ops.kafka_io import Span, partitions_of, read_spans, reader, writer
 from casehub.registry import Disclosure, Registry
 from casehub.streams.pseudonyms import Pseudonyms
+from casehub.vault.feed import reading_store
+from casehub.vault.keystore import KeyStore
 
 log = get_logger(__name__)
 TargetKind = Literal["partner", "pipeline", "file"]
@@ -129,7 +131,8 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
     operator = operator_audit.operator_principal(settings)
     started = time.monotonic()
     target = make_target(settings, registry, request, replay_id)
-    with reader(settings, client_id=f"casehub-replay-{replay_id}", max_partition_fetch_bytes=4 * 1024 * 1024) as consumer:
+    with reader(settings, client_id=f"casehub-replay-{replay_id}", max_partition_fetch_bytes=4 * 1024 * 1024) as consumer, \
+            reading_store(settings) as store:
         spans = resolve_spans(consumer, request.from_topic, since=request.since, until=request.until,
                               start=request.start, end=request.end, partitions=request.partitions)
         report = ReplayReport(replay_id, request.from_topic, target.describe(), spans, request.dry_run)
@@ -141,10 +144,10 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
         try:
             with writer(settings, client_id=f"casehub-replay-{replay_id}") as producer:
                 if request.dry_run:  # an operator read: the counts it shows are recorded before they are shown
-                    _consume(consumer, request, target, report, None, bar, failures)
+                    _consume(consumer, request, target, report, None, bar, failures, store)
                     _audit(producer, request, report, operator, "read", "counted", 0)
                 else:
-                    failures = _produce(consumer, request, target, report, producer, bar, operator)
+                    failures = _produce(consumer, request, target, report, producer, bar, operator, store)
         finally:
             bar.close()
             target.close()
@@ -157,12 +160,12 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
 
 
 def _produce(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any,
-             operator: str) -> list[BaseException]:
+             operator: str, store: KeyStore | None = None) -> list[BaseException]:
     """Replay into ``producer``; the audit record says how it ended (completed, failed or interrupted)."""
     failures: list[BaseException] = []
     status = "interrupted"
     try:
-        _consume(consumer, request, target, report, producer, bar, failures)
+        _consume(consumer, request, target, report, producer, bar, failures, store)
         status = "failed" if failures else "completed"
     finally:
         _audit(producer, request, report, operator, "replay", status, len(failures))
@@ -170,12 +173,13 @@ def _produce(consumer: Any, request: ReplayRequest, target: Target, report: Repl
 
 
 def _consume(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any,
-             failures: list[BaseException]) -> None:
+             failures: list[BaseException], store: KeyStore | None = None) -> None:
+    """Hand each selected record to ``target``; ``store`` opens sealed fields (an erased subject's are skipped)."""
     pacer = Pacer(request.rate)
     for record in read_spans(consumer, request.from_topic, report.spans):
         report.read += 1
         bar.update(1)
-        candidate = Candidate(record)
+        candidate = Candidate(record, store)
         passes = request.filters.passes(candidate)
         if not passes:
             if passes is None:

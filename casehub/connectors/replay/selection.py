@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from casehub.ops.records import header
 from casehub.schemas.codec import Decoded, decode
 from casehub.schemas.exceptions import DecodeError
+from casehub.vault.exceptions import Tampered
+from casehub.vault.keystore import KeyStore
+from casehub.vault.reading import open_event
 
 
 class Candidate:
     """One record read by a replay; its event is decoded at most once, and only when something needs it."""
 
-    __slots__ = ("record", "_decoded", "_error")
+    __slots__ = ("record", "store", "_decoded", "_error", "erased", "sealed")
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: Any, store: KeyStore | None = None) -> None:
         self.record = record
+        self.store = store  # the hub's data keys: sealed fields are opened when the event is decoded
         self._decoded: Decoded | None = None
         self._error: str | None = None
+        self.erased: list[str] = []
+        """Fields whose subject was erased (None in the decoded event): such an event is not replayed."""
+        self.sealed = False
+        """Whether the record held sealed fields (its decoded event holds them opened)."""
 
     @property
     def headers(self) -> list[tuple[str, bytes]]:
@@ -28,8 +36,12 @@ class Candidate:
         """The decoded CloudEvent, or None if the value is not one (``error`` says why)."""
         if self._decoded is None and self._error is None:
             try:
-                self._decoded = decode(self.record.value, self.headers)
-            except DecodeError as exc:
+                decoded = decode(self.record.value, self.headers)
+                opened = open_event(decoded.event, self.store, erased_as=None)
+                self.sealed = opened.event is not decoded.event
+                self.erased = opened.erased
+                self._decoded = replace(decoded, event=opened.event) if self.sealed else decoded
+            except (DecodeError, Tampered) as exc:
                 self._error = exc.message
         return self._decoded
 

@@ -52,6 +52,9 @@ class Target(Protocol):
     def close(self) -> None: ...
 
 
+ERASED_SKIP = "subject erased (casehub subject erase)"
+
+
 def without_provenance(headers: Headers) -> Headers:
     """A record's headers without an earlier replay's provenance (a replay of a replay names the latest)."""
     return [(k, v) for k, v in headers if not k.startswith(REPLAY_PREFIX)]
@@ -104,6 +107,8 @@ class PartnerTarget:
         if decoded is None:
             return Outcome(_type_of(candidate), skipped="undecodable")
         event, source = decoded.event, decoded.source
+        if candidate.erased:  # its personal fields are gone for good: nothing lawful is left to send again
+            return Outcome(event.type, skipped=ERASED_SKIP)
         if not event.case_id:
             return Outcome(event.type, skipped="not canonical (no case id)")
         deliveries, withheld = route.route(event, registry=self.registry, state=self.states.get(event.case_id))
@@ -176,8 +181,16 @@ class PipelineTarget:
         org = source.removeprefix("/partners/")
         if source == org or org not in self.registry:
             return Outcome(event_type, skipped="source is not a partner in the registry")
+        decoded = candidate.decoded() if candidate.store is not None else None
+        if decoded is not None and candidate.erased:
+            return Outcome(event_type, skipped=ERASED_SKIP)
         if dry_run:
             return Outcome(event_type)
+        if decoded is not None and candidate.sealed and not (event_type == "case.reported" and candidate.case_id()):
+            # cases.events holds sealed fields: the partner's topic gets the event as the partner sent it
+            wire = encode_binary(decoded.event, source=source, schema_base=self.schema_base)
+            return Outcome(event_type, [Out(topics.inbound(org), record.key, wire.value,
+                                            [*without_provenance(wire.headers), *provenance])])
         if event_type == "case.reported" and candidate.case_id():
             decoded = candidate.decoded()
             if decoded is None:
@@ -212,7 +225,7 @@ class FileTarget:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("w", encoding="utf-8")
-        line = view(candidate.record).as_dict()
+        line = view(candidate.record, candidate.store).as_dict()
         line["replay_id"] = self.replay_id
         self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
         return outcome

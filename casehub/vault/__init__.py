@@ -1,0 +1,1 @@
+"""Crypto-shredding: personal fields in the hub's topics encrypted under per-subject data keys that erasure destroys."""
