@@ -21,7 +21,7 @@ import structlog
 
 from casehub.core.settings import Settings
 from casehub.registry import load_registry
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.master import MasterKey
 from casehub.vault.records import sealed_value
 
@@ -37,7 +37,7 @@ def main() -> None:
     registry = load_registry(settings)
     core = pure_stages.processor(settings, registry)
     records = simulator_mix.linked(core, simulator_mix.mix(registry, args.cases, seed=args.seed))
-    store = KeyStore(MasterKey(os.urandom(32)))
+    store = DataKeyStore(MasterKey(os.urandom(32)))
     plain, sealed = copy.copy(core), copy.copy(core)
     plain.keys, sealed.keys = None, store
     best = {"without vault": float("inf"), "with vault": float("inf")}

@@ -13,7 +13,7 @@ from casehub.schemas.codec import decode
 from casehub.schemas.exceptions import DecodeError
 from casehub.schemas.models import CaseEvent
 from casehub.vault.exceptions import Tampered
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.reading import open_event, open_record
 
 Headers = list[tuple[str, bytes]]
@@ -141,7 +141,7 @@ class View:
         return "  ".join(str(p) for p in parts)
 
 
-def view(record: Any, store: KeyStore | None = None) -> View:
+def view(record: Any, store: DataKeyStore | None = None) -> View:
     """Decode a kafka-python ConsumerRecord: a CloudEvent (binary or structured), else JSON, else raw bytes.
 
     With ``store`` (the hub's data keys), a sealed value (a dead letter) and sealed fields (``cases.events``) are

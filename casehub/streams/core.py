@@ -22,7 +22,7 @@ from casehub.streams.pseudonyms import Pseudonyms
 from casehub.streams.validate import Accepted, decoded
 from casehub.vault.feed import store_for
 from casehub.vault.fields import seal_fields
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.scopes import case_scope, subject_scope
 
 log = get_logger(__name__)
@@ -94,7 +94,7 @@ class CoreProcessor:
         cells_topic: str,
         schema_base: str,
         pseudonyms: Pseudonyms | None = None,
-        keys: KeyStore | None = None,
+        keys: DataKeyStore | None = None,
     ) -> None:
         self.registry = registry
         # personal fields of cases.events are sealed under their subject's data key (None: left as they are)

@@ -1,4 +1,4 @@
-"""Reads ``hub.subject.keys`` into a KeyStore: whole at start, then what is new (tombstones drop keys)."""
+"""Reads ``hub.subject.keys`` into a DataKeyStore: whole at start, then what is new (tombstones drop keys)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from casehub.core.kafka_connection import Service, connection
 from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.vault.exceptions import MissingKeysTopic, VaultError
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.master import MasterKey
 
 log = get_logger(__name__)
@@ -31,7 +31,7 @@ class KeyFeed:
     already read (its key was written before or with it).
     """
 
-    def __init__(self, settings: Settings, store: KeyStore, *, service: Service, committed: bool,
+    def __init__(self, settings: Settings, store: DataKeyStore, *, service: Service, committed: bool,
                  client_id: str = "casehub-vault") -> None:
         self.settings = settings
         self.store = store
@@ -95,17 +95,17 @@ class KeyFeed:
                 self._consumer = None
 
 
-def store_for(settings: Settings) -> KeyStore:
+def store_for(settings: Settings) -> DataKeyStore:
     """An empty store under the hub's master key."""
-    return KeyStore(MasterKey.from_settings(settings))
+    return DataKeyStore(MasterKey.from_settings(settings))
 
 
 @contextmanager
 def reading_store(settings: Settings, *, service: Service = "operator", topic: str = topics.HUB_SUBJECT_KEYS,
-                  ) -> Iterator[KeyStore]:
+                  ) -> Iterator[DataKeyStore]:
     """For a tool: every key there is now (uncommitted ones too: a record the tool reads may need one), and a
     fresh look on a miss."""
-    store = KeyStore(MasterKey.from_settings(settings), topic=topic)
+    store = DataKeyStore(MasterKey.from_settings(settings), topic=topic)
     feed = KeyFeed(settings, store, service=service, committed=False, client_id="casehub-vault-reader")
     try:
         try:

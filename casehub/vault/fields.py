@@ -8,7 +8,7 @@ from typing import Any
 
 from casehub.schemas.markings import field_markings
 from casehub.vault.exceptions import Erased
-from casehub.vault.keystore import DataKey, KeyStore
+from casehub.vault.keystore import DataKey, DataKeyStore
 from casehub.vault.tokens import ERASED, is_token, open_text, seal_text
 
 PERSONAL = ("direct", "free_text")
@@ -54,7 +54,7 @@ class Opened:
     keys: set[str] = field(default_factory=set)
 
 
-def open_fields(data: dict[str, Any], store: KeyStore, *, erased_as: str | None = ERASED) -> Opened:
+def open_fields(data: dict[str, Any], store: DataKeyStore, *, erased_as: str | None = ERASED) -> Opened:
     """A copy of ``data`` with every token opened; a field of an erased subject becomes ``erased_as``.
 
     Raises Tampered for a token that does not open under its (existing) key.
@@ -64,7 +64,7 @@ def open_fields(data: dict[str, Any], store: KeyStore, *, erased_as: str | None 
     return opened
 
 
-def _open(node: dict[str, Any], prefix: str, store: KeyStore, opened: Opened, erased_as: str | None) -> dict[str, Any]:
+def _open(node: dict[str, Any], prefix: str, store: DataKeyStore, opened: Opened, erased_as: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in node.items():
         path = f"{prefix}{name}"

@@ -47,7 +47,7 @@ def split_record_key(raw: bytes) -> tuple[str, str] | None:
     return (scope, key_id) if sep and scope and key_id else None
 
 
-class KeyStore:
+class DataKeyStore:
     """Data keys by id and each scope's current key. ``lookup`` (optional) reads newer keys on a miss.
 
     A key this process made is *pending* until the committed view of the keys topic shows it (``confirm``); while

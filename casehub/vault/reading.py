@@ -9,7 +9,7 @@ from typing import Any
 from casehub.schemas.models import CaseEvent, parse_event
 from casehub.vault.exceptions import Erased, Tampered
 from casehub.vault.fields import has_tokens, open_fields
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.records import key_id_of, opened_value, without_vault_headers
 from casehub.vault.tokens import ERASED
 
@@ -22,7 +22,7 @@ class OpenedEvent:
     erased: list[str] = field(default_factory=list)
 
 
-def open_event(event: CaseEvent, store: KeyStore | None, *, erased_as: str | None = ERASED) -> OpenedEvent:
+def open_event(event: CaseEvent, store: DataKeyStore | None, *, erased_as: str | None = ERASED) -> OpenedEvent:
     """``event`` with its sealed fields opened (an event with none comes back as it is)."""
     data = event.to_json()
     if store is None or not has_tokens(data):
@@ -42,7 +42,7 @@ class OpenedRecord:
     problem: str | None = None
 
 
-def open_record(value: bytes | None, headers: Sequence[tuple[str, bytes]], store: KeyStore | None) -> OpenedRecord:
+def open_record(value: bytes | None, headers: Sequence[tuple[str, bytes]], store: DataKeyStore | None) -> OpenedRecord:
     """A dead letter's value as it was before the hub sealed it (or as it is, when it was not sealed)."""
     plain_headers = [(k, bytes(v or b"")) for k, v in headers]
     key_id = key_id_of(plain_headers)
@@ -59,6 +59,6 @@ def open_record(value: bytes | None, headers: Sequence[tuple[str, bytes]], store
         return OpenedRecord(None, kept, sealed=True, problem=exc.message)
 
 
-def opened_data(data: dict[str, Any], store: KeyStore) -> dict[str, Any]:
+def opened_data(data: dict[str, Any], store: DataKeyStore) -> dict[str, Any]:
     """Event data (Avro or JSON form) with its sealed fields opened, ``[erased]`` for an erased subject's."""
     return open_fields(data, store).data

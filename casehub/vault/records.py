@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from casehub.vault.keystore import DataKey, KeyStore
+from casehub.vault.keystore import DataKey, DataKeyStore
 from casehub.vault.tokens import open_bytes, seal_bytes
 
 KEY_HEADER = "hub.vault.key"
@@ -32,6 +32,6 @@ def without_vault_headers(headers: Sequence[tuple[str, bytes]]) -> list[tuple[st
     return [(k, v) for k, v in headers if k not in VAULT_HEADERS]
 
 
-def opened_value(store: KeyStore, key_id: str, value: bytes | None) -> bytes | None:
+def opened_value(store: DataKeyStore, key_id: str, value: bytes | None) -> bytes | None:
     """The exact bytes that were sealed. Raises Erased (key destroyed) or Tampered."""
     return None if value is None else open_bytes(store, key_id, value)

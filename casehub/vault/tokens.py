@@ -13,7 +13,7 @@ import secrets
 from cryptography.exceptions import InvalidTag
 
 from casehub.vault.exceptions import Erased, Tampered
-from casehub.vault.keystore import DataKey, KeyStore
+from casehub.vault.keystore import DataKey, DataKeyStore
 
 TOKEN_PREFIX = "enc:v1:"
 ERASED = "[erased]"
@@ -42,7 +42,7 @@ def seal_text(key: DataKey, path: str, text: str) -> str:
     return f"{TOKEN_PREFIX}{key.key_id}:{base64.urlsafe_b64encode(sealed).decode().rstrip('=')}"
 
 
-def open_text(store: KeyStore, path: str, token: str) -> str:
+def open_text(store: DataKeyStore, path: str, token: str) -> str:
     """The text behind ``token`` (field ``path``). Raises Erased (key destroyed) or Tampered (does not open)."""
     key_id, sep, body = token[len(TOKEN_PREFIX):].partition(":")
     if not sep or not key_id:
@@ -63,7 +63,7 @@ def seal_bytes(key: DataKey, value: bytes, purpose: str = RECORD) -> bytes:
     return nonce + key.aead.encrypt(nonce, value, _aad(key.key_id, purpose))
 
 
-def open_bytes(store: KeyStore, key_id: str, sealed: bytes, purpose: str = RECORD) -> bytes:
+def open_bytes(store: DataKeyStore, key_id: str, sealed: bytes, purpose: str = RECORD) -> bytes:
     """The exact bytes sealed by :func:`seal_bytes`. Raises Erased or Tampered."""
     key = store.get(key_id)
     if key is None:

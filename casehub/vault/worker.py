@@ -10,7 +10,7 @@ from casehub.core.logging import get_logger
 from casehub.core.settings import Settings
 from casehub.vault.exceptions import Erased, MissingKeysTopic, VaultError
 from casehub.vault.feed import KeyFeed
-from casehub.vault.keystore import DataKey, KeyStore
+from casehub.vault.keystore import DataKey, DataKeyStore
 from casehub.vault.records import seal_headers, sealed_value
 from casehub.vault.tokens import open_bytes
 
@@ -27,7 +27,7 @@ KeyRecord = tuple[str, bytes, bytes]
 class WorkerVault:
     """Seals intake records and dead letters; opens intake records (a key another worker made is read on a miss)."""
 
-    def __init__(self, settings: Settings, store: KeyStore) -> None:
+    def __init__(self, settings: Settings, store: DataKeyStore) -> None:
         self.store = store
         # committed view: confirms this worker's pending keys, learns each scope's current key and the tombstones
         self.committed = KeyFeed(settings, store, service="worker", committed=True, client_id="casehub-vault-keys")

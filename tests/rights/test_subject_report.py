@@ -4,7 +4,6 @@ events are listed as recipients; another person's case is not; the report is its
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.streams.pseudonyms import Pseudonyms
-from tests.streams.conftest import Hub, start_hub, workdir_for
+from tests.streams.conftest import Hub, running_hub
 from tests.streams.harness import (
     CASEHUB,
     NEIGHBOUR_TAMBON,
@@ -30,11 +29,8 @@ WAIT = 120.0
 
 @pytest.fixture(scope="module")
 def hub(settings: Settings) -> Iterator[Hub]:
-    path = workdir_for(settings)
-    running = start_hub(settings, path)
-    yield running
-    running.worker.stop()
-    shutil.rmtree(path, ignore_errors=True)
+    with running_hub(settings) as running:
+        yield running
 
 
 def _subject_report(*args: str) -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,20 @@ def workdir(settings: Settings) -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@contextmanager
+def running_hub(settings: Settings, env_extra: dict[str, str] | None = None) -> Iterator[Hub]:
+    """A worker with a registry of its own, in a folder of its own; stopped and removed afterwards."""
+    path = workdir_for(settings)
+    running = start_hub(settings, path, env_extra)
+    try:
+        yield running
+    finally:
+        running.worker.stop()
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def hub(settings: Settings) -> Iterator[Hub]:
     """One worker shared by a test module (its registry's orgs are unique to it)."""
-    path = workdir_for(settings)
-    running = start_hub(settings, path, FAST_SLA)
-    yield running
-    running.worker.stop()
-    shutil.rmtree(path, ignore_errors=True)
+    with running_hub(settings, FAST_SLA) as running:
+        yield running

@@ -14,7 +14,7 @@ from casehub.core.settings import Settings
 from casehub.schemas.models import parse_event
 from casehub.vault.exceptions import Erased, MasterKeyError, Tampered
 from casehub.vault.fields import open_fields, seal_fields
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.master import MasterKey, load_master_key
 from casehub.vault.reading import open_event, open_record
 from casehub.vault.records import seal_headers, sealed_value
@@ -24,8 +24,8 @@ from tests.streams.harness import report
 NAME = "บุญมี"
 
 
-def store() -> KeyStore:
-    return KeyStore(MasterKey(os.urandom(32)))
+def store() -> DataKeyStore:
+    return DataKeyStore(MasterKey(os.urandom(32)))
 
 
 def reported() -> dict:
@@ -93,7 +93,7 @@ def test_an_erased_key_reads_as_erased_and_a_whole_sealed_record_as_unreadable()
 
 def test_keys_travel_wrapped_and_a_new_key_is_repeated_until_the_committed_view_shows_it() -> None:
     master = MasterKey(os.urandom(32))
-    maker, reader = KeyStore(master), KeyStore(master)
+    maker, reader = DataKeyStore(master), DataKeyStore(master)
     key = maker.key_for("case-CASE-20261201-AB12345678")
     ((topic, record_key, wrapped),) = maker.records_for([key, key])
     assert topic == "hub.subject.keys" and record_key == f"case-CASE-20261201-AB12345678:{key.key_id}".encode()

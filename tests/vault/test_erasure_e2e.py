@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from casehub.core.settings import Settings
 from casehub.ops.records import view
 from casehub.vault.feed import reading_store
 from casehub.vault.tokens import ERASED
-from tests.streams.conftest import Hub, start_hub, workdir_for
+from tests.streams.conftest import Hub, running_hub
 from tests.streams.harness import CASEHUB, citizen_id, follow_up, header, publish, read_until, report, with_ids
 
 WAIT = 120.0
@@ -36,11 +35,8 @@ def thai_name() -> str:
 
 @pytest.fixture(scope="module")
 def hub(settings: Settings) -> Iterator[Hub]:
-    path = workdir_for(settings)
-    running = start_hub(settings, path)
-    yield running
-    running.worker.stop()
-    shutil.rmtree(path, ignore_errors=True)
+    with running_hub(settings) as running:
+        yield running
 
 
 def _casehub(hub: Hub, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,7 @@ from casehub.ops.kafka_io import Span, partitions_of, read_spans, reader, writer
 from casehub.registry import Disclosure, Registry
 from casehub.streams.pseudonyms import Pseudonyms
 from casehub.vault.feed import reading_store
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 
 log = get_logger(__name__)
 TargetKind = Literal["partner", "pipeline", "file"]
@@ -160,7 +160,7 @@ def run_replay(settings: Settings, registry: Registry, request: ReplayRequest) -
 
 
 def _produce(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any,
-             operator: str, store: KeyStore | None = None) -> list[BaseException]:
+             operator: str, store: DataKeyStore | None = None) -> list[BaseException]:
     """Replay into ``producer``; the audit record says how it ended (completed, failed or interrupted)."""
     failures: list[BaseException] = []
     status = "interrupted"
@@ -173,7 +173,7 @@ def _produce(consumer: Any, request: ReplayRequest, target: Target, report: Repl
 
 
 def _consume(consumer: Any, request: ReplayRequest, target: Target, report: ReplayReport, producer: Any, bar: Any,
-             failures: list[BaseException], store: KeyStore | None = None) -> None:
+             failures: list[BaseException], store: DataKeyStore | None = None) -> None:
     """Hand each selected record to ``target``; ``store`` opens sealed fields (an erased subject's are skipped)."""
     pacer = Pacer(request.rate)
     for record in read_spans(consumer, request.from_topic, report.spans):

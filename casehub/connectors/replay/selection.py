@@ -9,7 +9,7 @@ from casehub.ops.records import header
 from casehub.schemas.codec import Decoded, decode
 from casehub.schemas.exceptions import DecodeError
 from casehub.vault.exceptions import Tampered
-from casehub.vault.keystore import KeyStore
+from casehub.vault.keystore import DataKeyStore
 from casehub.vault.reading import open_event
 
 
@@ -18,7 +18,7 @@ class Candidate:
 
     __slots__ = ("record", "store", "_decoded", "_error", "erased", "sealed")
 
-    def __init__(self, record: Any, store: KeyStore | None = None) -> None:
+    def __init__(self, record: Any, store: DataKeyStore | None = None) -> None:
         self.record = record
         self.store = store  # the hub's data keys: sealed fields are opened when the event is decoded
         self._decoded: Decoded | None = None

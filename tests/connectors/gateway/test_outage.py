@@ -15,7 +15,7 @@ from casehub.broker.cluster import LocalCluster
 from casehub.core import topics
 from casehub.core.settings import Settings
 from casehub.ops.topics import apply_topics
-from tests.connectors.gateway.conftest import write_registry
+from tests.connectors.gateway.conftest import Orgs, write_registry
 from tests.connectors.gateway.server import GatewayServer, load
 from tests.connectors.gateway.test_events import plain as plain_event
 from tests.kafka_helpers import consume
@@ -31,15 +31,20 @@ def own_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
     cluster.down(purge=True)
 
 
-def test_a_cluster_outage_gets_a_quick_503_and_the_gateway_recovers_by_itself(own_cluster: LocalCluster,
-                                                                               tmp_path: Path) -> None:
-    kafka = own_cluster.settings.model_copy(update={"kafka_bootstrap": own_cluster.bootstrap})
+def _provisioned(cluster: LocalCluster, tmp_path: Path) -> tuple[Settings, Orgs, GatewayServer]:
+    """The cluster's topics and ACLs for a registry of its own, and a gateway for it (not started)."""
+    kafka = cluster.settings.model_copy(update={"kafka_bootstrap": cluster.bootstrap})
     registry_path = tmp_path / "partners.yaml"
     orgs = write_registry(registry_path)
     registry = load(registry_path)
     apply_topics(kafka, registry)
     apply_access(kafka, registry)
-    gateway = GatewayServer(kafka.model_copy(update={"registry_path": registry_path}), registry)
+    return kafka, orgs, GatewayServer(kafka.model_copy(update={"registry_path": registry_path}), registry)
+
+
+def test_a_cluster_outage_gets_a_quick_503_and_the_gateway_recovers_by_itself(own_cluster: LocalCluster,
+                                                                               tmp_path: Path) -> None:
+    kafka, orgs, gateway = _provisioned(own_cluster, tmp_path)
     gateway.start()
     try:
         with gateway.client(orgs.lao) as client:
@@ -76,14 +81,8 @@ def test_a_cluster_outage_gets_a_quick_503_and_the_gateway_recovers_by_itself(ow
 
 def test_a_gateway_started_while_the_cluster_is_down_waits_for_it_instead_of_exiting(own_cluster: LocalCluster,
                                                                                     tmp_path: Path) -> None:
-    kafka = own_cluster.settings.model_copy(update={"kafka_bootstrap": own_cluster.bootstrap})
-    registry_path = tmp_path / "partners.yaml"
-    orgs = write_registry(registry_path)
-    registry = load(registry_path)
-    apply_topics(kafka, registry)
-    apply_access(kafka, registry)
+    kafka, orgs, gateway = _provisioned(own_cluster, tmp_path)
     own_cluster.down()
-    gateway = GatewayServer(kafka.model_copy(update={"registry_path": registry_path}), registry)
 
     def come_back() -> None:
         time.sleep(3.0)
