@@ -89,6 +89,7 @@ cat <<EOT
   disclosure log       .venv/bin/casehub tail hub.audit --from-beginning --max 5
   verify its chain     .venv/bin/casehub audit verify
   a person's report    .venv/bin/casehub subject report --citizen-id <13 digits> --html report.html
+  erase a person       .venv/bin/casehub subject erase --citizen-id <13 digits> --reason "<the request>"
   consumer lag         .venv/bin/casehub lag
   webhooks received    $RUN/receiver.log
   logs                 $RUN/*.log, broker: .casehub/broker/logs
