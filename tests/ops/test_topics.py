@@ -150,7 +150,7 @@ def test_topics_cli_apply_and_list_json(broker_settings: Settings, orgs: list[st
     applied = json.loads(runner.invoke(cli, ["topics", "apply", "--json"], catch_exceptions=False).stdout)
     statuses = {t["name"]: t["status"] for t in applied["topics"]}
     assert statuses[f"partner.{orgs[0]}.outbound"] == CREATED
-    assert applied["planned"] == 8
+    assert applied["planned"] == 9  # 7 hub topics (the keys topic among them) and the partner's two
 
     listed = json.loads(runner.invoke(cli, ["topics", "list", "--json"], catch_exceptions=False).stdout)
     rows = {row["name"]: row for row in listed["topics"]}
@@ -158,7 +158,7 @@ def test_topics_cli_apply_and_list_json(broker_settings: Settings, orgs: list[st
     assert rows["cases.state"]["configs"]["cleanup.policy"] == "compact"
 
     human = runner.invoke(cli, ["topics", "apply"], catch_exceptions=False).stdout
-    assert "8 topics planned: 0 created, 8 present" in human
+    assert "9 topics planned: 0 created, 9 present" in human
 
 
 def test_an_unreachable_cluster_is_a_clear_transport_error(broker_settings: Settings, orgs: list[str]) -> None:
