@@ -7,6 +7,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.streams.conftest import Hub, running_hub
 from tests.streams.harness import (
     CASEHUB,
     NEIGHBOUR_TAMBON,
+    TAMBON,
     citizen_id,
     publish,
     read_until,
@@ -45,10 +47,15 @@ def test_the_report_lists_exactly_who_received_the_persons_events(hub: Hub, tmp_
     source = topics.event_source("hotline-1300")
     known = {mine.id} | {pseudonyms.pseudonym(org, "event", f"{source}\x1f{mine.id}") for org in hub.everyone}
     outbound = [topics.outbound(org) for org in hub.everyone]
-    records = read_until(hub.settings, outbound, done=lambda rs: len(with_ids(rs, known)) >= 5, timeout=WAIT,
-                         settle=3.0)
-    received = sorted({record.topic.split(".")[1] for record in with_ids(records, known)})
-    assert hub.ngo in received and f"tc-{NEIGHBOUR_TAMBON}" not in received  # a pseudonymised one, not everyone
+    # the hotline, the tambon's centre and LAO, the province and its NGO (pseudonymised); not the neighbour
+    expected = sorted(["hotline-1300", f"tc-{TAMBON}", hub.lao, "pso-84", hub.ngo])
+
+    def recipients(rs: list[Any]) -> list[str]:
+        return sorted({record.topic.split(".")[1] for record in with_ids(rs, known)})
+
+    records = read_until(hub.settings, outbound, done=lambda rs: recipients(rs) == expected, timeout=WAIT, settle=3.0)
+    received = recipients(records)
+    assert received == expected
     theirs_received = read_until(hub.settings, [topics.outbound(f"tc-{NEIGHBOUR_TAMBON}")],
                                  done=lambda rs: bool(with_ids(rs, {theirs.id})), timeout=WAIT)
     assert with_ids(theirs_received, {theirs.id})

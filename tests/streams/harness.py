@@ -203,8 +203,9 @@ def read_until(settings: Settings, topics: list[str], *, done: Any, timeout: flo
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(partitions)
         start_ms = int((since if since is not None else time.time() - 600) * 1000)
-        found = consumer.offsets_for_times({tp: start_ms for tp in partitions})
+        # the ends are taken first: a record committed between the two lookups is then read, not skipped
         ends = consumer.end_offsets(partitions)
+        found = consumer.offsets_for_times({tp: start_ms for tp in partitions})
         for tp in partitions:
             position = found.get(tp)
             consumer.seek(tp, position.offset if position is not None else ends[tp])
