@@ -108,7 +108,7 @@ class Hub:
         self.cluster.down(purge=purge)
 
 
-def start_hub(home: Path, port: int, *, heap: str = "384m") -> Hub:
+def start_hub(home: Path, port: int, *, heap: str = "1g") -> Hub:
     """Start (or find) a 3-node secured cluster in ``home`` at ``port``; create the run's topics, users and ACLs."""
     home = home.resolve()
     # nothing from another home's environment (CASEHUB_KAFKA_*, replication): this cluster's own files only
