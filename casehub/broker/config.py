@@ -161,4 +161,9 @@ def render_properties(node: NodeSpec, all_nodes: list[NodeSpec], security: Secur
         "log.cleaner.backoff.ms": 2000,
         "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10000,
     }
+    if len(all_nodes) > 1:
+        # a lost node's partitions (and the group and transaction coordinators on it) move once the controller
+        # fences it: after 9 s by default, longer than a worker's heartbeat can fail before its session expires
+        # (a rebalance on top of the outage); 4 s keeps the move well inside it
+        settings |= {"broker.session.timeout.ms": 4000, "broker.heartbeat.interval.ms": 1000}
     return "".join(f"{key}={value}\n" for key, value in settings.items())

@@ -12,7 +12,9 @@ import structlog
 
 _configured = False
 REPEAT_WINDOW_SECONDS = 30.0
-CLIENT_LOGGERS: tuple[str, ...] = ("kafka", "aiokafka")
+CLIENT_LOGGERS: tuple[str, ...] = ("kafka", "aiokafka", "mode.timers")
+"""Libraries that repeat one line: Kafka clients while a broker is down, and mode's timers, which warn about every
+commit that outlasts the 50 ms commit interval (``casehub_commit_seconds`` has their durations)."""
 
 
 class RepeatedClientErrors(logging.Filter):

@@ -69,6 +69,8 @@ class CommitGate:
         """The first offset processed per partition since the last assignment (see ``_fill_head_gap``)."""
         self.already_processed: Callable[[TP, int], bool] = lambda tp, offset: False
         """Whether this process already processed (or committed) that offset; set by the transaction manager."""
+        self.on_commit: Callable[[float], None] = lambda seconds: None
+        """Told how long each commit held events back (the worker's metrics observe it)."""
 
     @property
     def condition(self) -> asyncio.Condition:
@@ -130,6 +132,10 @@ class CommitGate:
                 self._committing = False
                 self.condition.notify_all()
 
+    @property
+    def last_commit_seconds(self) -> float:
+        return self._commit_ended - self._commit_started
+
     def window_passed(self, interval: float) -> bool:
         """Whether events had ``interval`` seconds (or, if longer, as long as the last commit took) since it ended.
 
@@ -160,7 +166,9 @@ class SourcePartitionTransactions(producer_compat.TransactionManagerHooks):  # t
                 if not final and not gate.window_passed(self.app.conf.broker_commit_interval):
                     return False  # the next timer tick commits what this one would have
                 async with gate.committing():
-                    return bool(await force_commit(*args, **kwargs))
+                    committed = bool(await force_commit(*args, **kwargs))
+                gate.on_commit(gate.last_commit_seconds)
+                return committed
 
             return gated_force_commit
 

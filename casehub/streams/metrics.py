@@ -61,6 +61,9 @@ class PipelineMetrics:
         self.latency = Histogram("casehub_end_to_end_latency_seconds",
                                  "Inbound record timestamp to the produce of its partner deliveries",
                                  buckets=LATENCY_BUCKETS, registry=r)
+        self.commits = Histogram("casehub_commit_seconds", "How long each commit (offsets, table changelogs, every "
+                                 "source partition's transaction) held the worker's events back",
+                                 buckets=LATENCY_BUCKETS, registry=r)
         self.lag = Gauge("casehub_consumer_lag", "Records behind the high watermark, summed over the assigned "
                          "partitions of each topic kind (partner.inbound, intake, ...)", ["topic"], registry=r)
         # label children bound once: ``labels()`` costs a lock and a dict lookup per call, several times per event

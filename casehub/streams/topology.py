@@ -81,6 +81,7 @@ class Pipeline:
         self.vault = vault_worker.WorkerVault(settings, self.core.keys)
         self.gate: CommitGate = app.transport.TransactionManager.commit_gate  # type: ignore[attr-defined]
         self.metrics = metrics.install(app)
+        self.gate.on_commit = self.metrics.commits.observe
         app.transport.TransactionManager.deliveries.on_dead_letter = self.metrics.dead_letter  # type: ignore[attr-defined]
         app.transport.TransactionManager.output_topics = self.output_topics()  # type: ignore[attr-defined]
         self._topics: dict[str, Any] = {}

@@ -36,3 +36,10 @@ def test_other_messages_and_the_hubs_own_logs_are_never_held_back() -> None:
     assert repeats.filter(_record("aiokafka.conn", "Unable connect to %r", 1))
     assert repeats.filter(_record("aiokafka.consumer", "Heartbeat failed"))
     assert all(repeats.filter(_record("casehub.streams.core", "dead-lettered")) for _ in range(5))
+
+
+def test_the_commit_timers_overlap_warning_is_said_once_per_window() -> None:
+    repeats = RepeatedClientErrors(window=30.0, clock=_Clock())
+    overlaps = [_record("mode.timers", "Timer %s is overlapping (interval=%r runtime=%r)", "commit", 0.05, 0.05 + i / 100)
+                for i in range(20)]
+    assert [r for r in overlaps if repeats.filter(r)] == overlaps[:1]

@@ -157,6 +157,7 @@ def test_events_get_the_commit_interval_between_commits_or_as_long_as_the_last_c
         assert gate.window_passed(0.05)  # no commit yet
         async with gate.committing():
             now[0] += 0.5  # a slow commit
+        assert gate.last_commit_seconds == 0.5  # what casehub_commit_seconds observes
         now[0] += 0.3
         assert not gate.window_passed(0.05)  # events get the next 0.5 s, not the 0.05 s the timer asks
         now[0] += 0.2
