@@ -114,6 +114,8 @@ def test_a_worker_exposes_stage_counts_dlq_dedupe_latency_and_lag(metered: tuple
     assert value(found, "casehub_dedupe_hits_total", kind="exact") >= 1
     assert value(found, "casehub_dlq_records_total", stage="validate", reason="DecodeError") >= 1
     assert value(found, "casehub_end_to_end_latency_seconds_sum") > 0
+    # every commit that carried those events held the worker's events back for a measured time
+    assert value(found, "casehub_commit_seconds_count") >= 1 and value(found, "casehub_commit_seconds_sum") > 0
     lagged = wait_for(port, lambda f: any(name == "casehub_consumer_lag" for name, _ in f), timeout=20)
     lag_topics = {dict(labels)["topic"] for name, labels in lagged if name == "casehub_consumer_lag"}
     # one series per topic kind, however many partners: never a partner's own topic
