@@ -16,6 +16,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from casehub.core import topics
 from casehub.core.metrics import serve_registry, service_registry
 from casehub.core.settings import Settings
+from casehub.streams.faust_compat import consumer as consumer_compat
 
 RECEIVED_HEADER = "hub.origin.received"
 """On intake records: when the inbound record was written (its Kafka timestamp), for end-to-end latency."""
@@ -64,6 +65,10 @@ class PipelineMetrics:
         self.commits = Histogram("casehub_commit_seconds", "How long each commit (offsets, table changelogs, every "
                                  "source partition's transaction) held the worker's events back",
                                  buckets=LATENCY_BUCKETS, registry=r)
+        self.fetches = Counter("casehub_fetch_requests", "Fetches the worker's consumer sent: full (opening a fetch "
+                               "session, KIP-227) and incremental (naming only the partitions that moved)",
+                               ["session"], registry=r)
+        self._fetches_seen: dict[str, int] = {}
         self.lag = Gauge("casehub_consumer_lag", "Records behind the high watermark, summed over the assigned "
                          "partitions of each topic kind (partner.inbound, intake, ...)", ["topic"], registry=r)
         # label children bound once: ``labels()`` costs a lock and a dict lookup per call, several times per event
@@ -124,6 +129,13 @@ class PipelineMetrics:
             self.lag.labels(kind).set(records)
         self._lag_kinds = set(behind)
 
+    def update_fetches(self, counts: dict[str, int]) -> None:
+        """Bring the fetch counter up to the consumer's own counts (a new consumer after a restart counts anew)."""
+        for kind, count in counts.items():
+            seen = self._fetches_seen.get(kind, 0)
+            self.fetches.labels(kind).inc(count - seen if count >= seen else count)
+            self._fetches_seen[kind] = count
+
     def serve(self, settings: Settings) -> int | None:
         """Expose ``/metrics`` on ``settings.worker_metrics_port`` (loopback unless configured); returns the port."""
         return serve_registry(self.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port,
@@ -141,6 +153,7 @@ def install(app: Any) -> PipelineMetrics:
 
     async def refresh_lag() -> None:
         await metrics.update_lag(app.consumer)
+        metrics.update_fetches(consumer_compat.fetch_requests(app.consumer))
 
     app.timer(LAG_INTERVAL_SECONDS, name="casehub.metrics.lag")(refresh_lag)
     return metrics

@@ -123,6 +123,11 @@ def test_a_worker_exposes_stage_counts_dlq_dedupe_latency_and_lag(metered: tuple
     assert all(hub.lao not in topic for topic in lag_topics)
     assert all(set(dict(labels)) == {"topic"} for name, labels in lagged if name == "casehub_consumer_lag")
     assert value(lagged, "process_cpu_seconds_total") > 0 and value(lagged, "process_resident_memory_bytes") > 0
+    # the consumer fetches in sessions (KIP-227): after the one that opened it, each fetch names only what moved
+    fetched = wait_for(port, lambda f: value(f, "casehub_fetch_requests_total", session="incremental") >= 20,
+                       timeout=20)
+    full = value(fetched, "casehub_fetch_requests_total", session="full")
+    assert 1 <= full < value(fetched, "casehub_fetch_requests_total", session="incremental") / 10
 
 
 def test_the_worker_listens_on_loopback_only(metered: tuple[Hub, int]) -> None:

@@ -14,7 +14,7 @@ import inspect
 from typing import Any
 
 from casehub.streams.exceptions import FaustIncompatible
-from casehub.streams.faust_compat import consumer, producer, tables
+from casehub.streams.faust_compat import consumer, fetch_sessions, producer, tables
 from casehub.streams.faust_compat.consumer import OffsetsConsumer, ReadCommittedConsumerThread, install
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
 
 TESTED_VERSION = "0.15"
 # (where, what): an attribute of a class, or a name its source assigns (instance attributes made in __init__)
-REQUIRED: tuple[tuple[str, str], ...] = (*consumer.USES, *producer.USES, *tables.USES)
+REQUIRED: tuple[tuple[str, str], ...] = (*consumer.USES, *fetch_sessions.USES, *producer.USES, *tables.USES)
 
 
 def _resolve(where: str) -> Any:

@@ -9,6 +9,8 @@ from typing import Any, Protocol, cast
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from casehub.streams.faust_compat import fetch_sessions
+
 USES: tuple[tuple[str, str], ...] = (
     ("faust.transport.consumer:Consumer", "_committed_offset"),
     ("faust.transport.consumer:Consumer", "_acked"),
@@ -21,6 +23,7 @@ USES: tuple[tuple[str, str], ...] = (
     ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_ensure_consumer"),
     ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "seek_wait"),
     ("faust.transport.drivers.aiokafka:Consumer", "_new_consumer_thread"),
+    ("faust.transport.drivers.aiokafka:Consumer", "_thread"),
     ("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread", "_create_worker_consumer"),
     ("faust.transport.consumer:Consumer", "verify_all_partitions_active"),
     ("faust.transport.consumer:Consumer", "verify_event_path"),
@@ -162,6 +165,7 @@ class ReadCommittedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):  # typ
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_min_bytes = FETCH_MIN_BYTES  # read by consumer.start(), which builds its fetcher
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        self.fetch_planner = fetch_sessions.install_on_start(consumer)
         return consumer
 
     async def _highwaters(self, partitions: list[Any]) -> Mapping[Any, int]:
@@ -178,6 +182,13 @@ class ReadCommittedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):  # typ
         a test-suite chaos run) made the comparison itself raise TypeError. Both read the changelog from its start.
         """
         await super().seek_wait({tp: max(offset, 0) if offset is not None else 0 for tp, offset in partitions.items()})
+
+
+def fetch_requests(consumer: object) -> dict[str, int]:
+    """How many fetches faust's consumer (``app.consumer``) sent that opened a session (``full``) and that named
+    only what changed (``incremental``), over every broker; empty before the consumer started."""
+    planner = getattr(getattr(consumer, "_thread", None), "fetch_planner", None)
+    return planner.requests() if planner is not None else {}
 
 
 def install(app: Any) -> None:
