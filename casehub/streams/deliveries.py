@@ -152,6 +152,7 @@ class Deliveries:
         sent = self._sent.pop(transactional_id, [])
         if not sent:
             return False
+        compat.send_lingering(transaction)
         await self._acknowledged(transaction, sent)
         if compat.is_fenced(transaction):
             raise ProducerFenced(f"the producer of {transactional_id} was fenced")
