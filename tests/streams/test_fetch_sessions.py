@@ -123,3 +123,19 @@ async def test_a_consumer_in_sessions_reads_every_record_once(settings: Settings
         assert sessions.requests()["full"] > counts["full"]
     finally:
         await consumer.stop()
+
+
+async def test_an_answer_naming_a_partition_not_asked_for_is_trimmed_and_the_session_renewed() -> None:
+    session = FetchSession(node_id=1)
+    wanted = {("a", 0): (3, 100)}
+    request = _request(session, wanted)
+    request.build(FetchRequest_v11)
+    answer = FetchResponse_v11(0, 0, 44, [("a", [(0, 0, 9, 9, 0, [], -1, b"")]), ("z", [(0, 0, 1, 1, 0, [], -1, b"")])])
+
+    class Client:
+        async def send(self, node_id: int, request: Any) -> Any:
+            return answer
+
+    trimmed = await fetch_sessions.SessionClient(Client()).send(1, request)
+    assert trimmed.topics == [("a", [(0, 0, 9, 9, 0, [], -1, b"")])]
+    assert session.session_id == 0  # opened, then found out of step: the next request is a full one

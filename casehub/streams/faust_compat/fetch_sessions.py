@@ -148,7 +148,27 @@ class SessionClient:
             request.session.reset()
             raise
         request.session.answered(request, response)
+        if request.sent_session is not None and _drop_unwanted(response, request.wanted):
+            request.session.reset()  # the broker's session and ours disagree: the next request opens a new one
         return response
+
+
+def _drop_unwanted(response: Any, wanted: Wanted) -> bool:
+    """Remove from ``response`` any partition the request did not want; whether there was one.
+
+    aiokafka looks up each answered partition's fetch offset in the request and would fail on a stranger,
+    which stops its fetch loop for good; a broker never sends one while both sides agree on the session.
+    """
+    strangers = False
+    kept = []
+    for topic, partitions in response.topics:
+        mine = [p for p in partitions if (topic, p[0]) in wanted]
+        strangers = strangers or len(mine) < len(partitions)
+        if mine:
+            kept.append((topic, mine))
+    if strangers:
+        response.topics = kept
+    return strangers
 
 
 class SessionPlanner:
