@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -37,6 +38,25 @@ def _parse(text: str, where: str) -> bytes:
     return raw
 
 
+def _make_key_file(path: Path) -> None:
+    """Write a new key to ``path`` unless one is there: whole or not at all, and the first of two writers wins.
+
+    The key is written to a file of its own and then linked into place, which fails if ``path`` exists: a service
+    starting beside another one never reads a key file that is still empty (it did, with O_EXCL on ``path``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another service made it first: everyone keeps that one
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+
+
 def load_master_key(settings: Settings) -> bytes:
     """``CASEHUB_MASTER_KEY``, else ``CASEHUB_MASTER_KEY_FILE``, else ``<home>/secrets/master-key`` (made if absent)."""
     if settings.master_key is not None:
@@ -45,13 +65,7 @@ def load_master_key(settings: Settings) -> bytes:
     if path is None:
         path = master_key_file(settings)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:  # O_EXCL: two services starting at once keep the first one's key
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_hex(KEY_BYTES) + "\n")
-            except FileExistsError:
-                pass
+            _make_key_file(path)
     try:
         text = path.read_text()
     except OSError as exc:

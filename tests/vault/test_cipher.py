@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,20 @@ def test_the_master_key_is_made_once_under_the_home_and_a_bad_one_is_refused(tmp
     assert load_master_key(Settings(home=tmp_path, master_key="11" * 32)) == bytes.fromhex("11" * 32)
     with pytest.raises(MasterKeyError, match="32"):
         load_master_key(Settings(home=tmp_path, master_key="abcd"))
+
+
+def test_services_starting_at_once_all_read_the_one_whole_key_made(tmp_path: Path) -> None:
+    # the chaos run's two workers once read the key file while the first one was still writing it (0 bytes)
+    script = ("import sys, time; from pathlib import Path; from casehub.core.settings import Settings; "
+              "from casehub.vault.master import load_master_key; settings = Settings(home=Path(sys.argv[1]), "
+              "master_key=None, master_key_file=None); time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "
+              "print(load_master_key(settings).hex())")
+    for attempt in range(3):
+        home, start = tmp_path / f"home-{attempt}", time.time() + 3.0  # all at once, once imported
+        runs = [subprocess.Popen([sys.executable, "-c", script, str(home), str(start)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE) for _ in range(6)]
+        outputs = [run.communicate(timeout=60) for run in runs]
+        assert all(run.returncode == 0 for run in runs), [err.decode()[-500:] for _, err in outputs]
+        keys = {out.decode().strip() for out, _ in outputs}
+        assert len(keys) == 1 and len(bytes.fromhex(keys.pop())) == 32
+        assert [p.name for p in (home / "secrets").iterdir()] == ["master-key"]  # no draft left behind
