@@ -27,7 +27,7 @@ def _answer(session_id: int, error_code: int = 0) -> Any:
 
 
 def test_the_first_request_opens_a_session_and_later_ones_name_only_what_moved() -> None:
-    session = FetchSession(node_id=1)
+    session = FetchSession()
     wanted = {("a", 0): (10, 100), ("a", 1): (5, 100), ("b", 0): (0, 100)}
     first = _request(session, wanted)
     struct = first.build(FetchRequest_v11)
@@ -52,7 +52,7 @@ def test_the_first_request_opens_a_session_and_later_ones_name_only_what_moved()
 
 
 def test_a_forgotten_session_or_a_lost_answer_starts_again_with_a_full_request() -> None:
-    session = FetchSession(node_id=1)
+    session = FetchSession()
     wanted = {("a", 0): (0, 100)}
     opening = _request(session, wanted)
     opening.build(FetchRequest_v11)
@@ -113,8 +113,7 @@ async def test_a_consumer_in_sessions_reads_every_record_once(settings: Settings
         assert sorted(reread) == sorted(r for r in seen if (r[0], r[1]) == (first.topic, first.partition))
 
         # the broker forgets the session (a restart, its cache evicted it): the consumer opens a new one
-        assert sessions.planner is not None
-        for session in sessions.planner.by_node.values():
+        for session in sessions.by_node.values():
             session.session_id = 2_000_000_001  # never a session of this broker's
         produce(settings, names[-1], [(b"k", b"after", [])])
         late: list[tuple[str, int, int]] = []
@@ -126,7 +125,7 @@ async def test_a_consumer_in_sessions_reads_every_record_once(settings: Settings
 
 
 async def test_an_answer_naming_a_partition_not_asked_for_is_trimmed_and_the_session_renewed() -> None:
-    session = FetchSession(node_id=1)
+    session = FetchSession()
     wanted = {("a", 0): (3, 100)}
     request = _request(session, wanted)
     request.build(FetchRequest_v11)

@@ -7,9 +7,9 @@ of an idle worker's CPU). With a session the broker remembers the partitions and
 only the partitions added or moved since the last one (and those to forget), and the answer only those with
 something new. This is what Kafka's Java consumer does (``FetchSessionHandler``).
 
-:func:`install` fits it to a started aiokafka consumer's fetcher. aiokafka keeps at most one fetch in flight per
-broker, so a session's state changes only when its answer arrives; an error, a lost answer (timeout, cancelled
-fetch) or a broker that forgot the session starts a new one with a full request.
+:func:`install_on_start` fits it to an aiokafka consumer's fetcher once the consumer has built it. aiokafka keeps
+at most one fetch in flight per broker, so a session's state changes only when its answer arrives; an error, a
+lost answer (timeout, cancelled fetch) or a broker that forgot the session starts a new one with a full request.
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ Wanted = dict[Partition, tuple[int, int]]  # (topic, partition) -> (fetch offset
 class FetchSession:
     """One broker's session with this consumer: its id, the next epoch and the partitions the broker was told."""
 
-    def __init__(self, node_id: int) -> None:
-        self.node_id = node_id
+    def __init__(self) -> None:
         self.session_id = NO_SESSION
         self.epoch = INITIAL_EPOCH
         self.partitions: Wanted = {}
@@ -84,7 +83,7 @@ class FetchSession:
         else:
             self.incremental_requests += 1
             self.epoch = 1 if self.epoch >= MAX_EPOCH else self.epoch + 1
-        self.partitions = dict(request.wanted) if self.session_id != NO_SESSION else {}
+        self.partitions = request.wanted if self.session_id != NO_SESSION else {}  # a request's own, never changed
 
     def reset(self) -> None:
         """Forget the session: the next request opens a new one (the broker drops the old one when idle)."""
@@ -178,23 +177,35 @@ class SessionPlanner:
     is each time the worker takes records, and then finds the broker's fetch still in flight. This one keeps the
     partitions grouped by leader until the assignment or the cluster metadata changes, looks only at partitions
     with records still buffered while their broker's fetch is in flight, and otherwise decides exactly as
-    aiokafka does (backoff, offset reset, pause, leaderless partitions). With read replicas (KIP-392) in use it
-    defers to aiokafka's.
+    aiokafka does (backoff, offset reset, pause, leaderless partitions). With read replicas (KIP-392) in use, which
+    casehub never asks for, aiokafka's own plan fetches without sessions.
     """
 
-    def __init__(self, fetcher: Any) -> None:
-        self.fetcher = fetcher
-        self.aiokafka_plan = fetcher._get_actions_per_node
+    def __init__(self) -> None:
+        self.fetcher: Any = None
+        self.aiokafka_plan: Any = None
         self.by_node: dict[int, FetchSession] = {}
         self._grouped_for: tuple[Any, Any] | None = None
         self._leaders: dict[Any, list[tuple[Any, Any]]] = {}
         self._leader_of: dict[Any, Any] = {}
         self._leaderless: list[Any] = []
 
+    def attach(self, fetcher: Any) -> None:
+        """Plan ``fetcher``'s fetches (an aiokafka ``Fetcher``, before its first assignment), in sessions."""
+        self.fetcher, self.aiokafka_plan = fetcher, fetcher._get_actions_per_node
+        fetcher._get_actions_per_node = self
+        fetcher._client = SessionClient(fetcher._client)
+
+    def requests(self) -> dict[str, int]:
+        """Fetches sent so far, over every broker: ``full`` (opening a session) and ``incremental``."""
+        sessions = self.by_node.values()
+        return {"full": sum(s.full_requests for s in sessions),
+                "incremental": sum(s.incremental_requests for s in sessions)}
+
     def session(self, node_id: int) -> FetchSession:
         found = self.by_node.get(node_id)
         if found is None:
-            found = self.by_node[node_id] = FetchSession(node_id)
+            found = self.by_node[node_id] = FetchSession()
         return found
 
     def _group(self, assignment: Any, cluster: Any) -> None:
@@ -215,22 +226,19 @@ class SessionPlanner:
     def __call__(self, assignment: Any) -> tuple[Any, ...]:
         fetcher = self.fetcher
         if fetcher._preferred_read_replica:
-            return self._in_sessions(self.aiokafka_plan(assignment))
+            return self.aiokafka_plan(assignment)  # type: ignore[no-any-return]
         self._group(assignment, fetcher._client.cluster)
         buffered, in_flight = fetcher._records, fetcher._in_flight
         fetchable: defaultdict[Any, Wanted] = defaultdict(dict)
         awaiting_reset: defaultdict[Any, list[Any]] = defaultdict(list)
         backoff_by_nodes: defaultdict[Any, list[float]] = defaultdict(list)
         resume_futures: list[Any] = []
-        invalid_metadata = False
         partition_bytes = fetcher._max_partition_fetch_bytes
         for tp, result in buffered.items():  # data not yet taken by the worker: its broker waits for it
             backoff = result.calculate_backoff()
             if backoff:
                 backoff_by_nodes[self._leader_of.get(tp)].append(backoff)
-        for tp in self._leaderless:
-            if tp not in buffered:
-                invalid_metadata = True
+        invalid_metadata = any(tp not in buffered for tp in self._leaderless)
         for node_id, partitions in self._leaders.items():
             if node_id in in_flight:
                 continue
@@ -259,46 +267,15 @@ class SessionPlanner:
             rack_id=fetcher._client_rack or "",
         )
 
-    def _in_sessions(self, actions: tuple[Any, ...]) -> tuple[Any, ...]:
-        fetch_requests, *rest = actions
-        sessions = []
-        for node_id, request in fetch_requests:
-            wanted = {(topic, partition): (offset, partition_bytes)
-                      for topic, partitions in request.topics for partition, offset, partition_bytes in partitions}
-            sessions.append((node_id, self._request(node_id, wanted)))
-        return (sessions, *rest)
 
-
-def install(fetcher: Any) -> SessionPlanner:
-    """Make ``fetcher`` (an aiokafka ``Fetcher``, before its first assignment) fetch in sessions."""
-    planner = SessionPlanner(fetcher)
-    fetcher._get_actions_per_node = planner
-    fetcher._client = SessionClient(fetcher._client)
-    fetcher.fetch_sessions = planner
-    return planner
-
-
-class StartedPlanner:
-    """The planner of a consumer that may not have started yet (its fetcher is built by ``start()``)."""
-
-    def __init__(self) -> None:
-        self.planner: SessionPlanner | None = None
-
-    def requests(self) -> dict[str, int]:
-        """Fetches sent so far, over every broker: ``full`` (opening a session) and ``incremental``."""
-        sessions = list(self.planner.by_node.values()) if self.planner is not None else []
-        return {"full": sum(s.full_requests for s in sessions),
-                "incremental": sum(s.incremental_requests for s in sessions)}
-
-
-def install_on_start(consumer: Any) -> StartedPlanner:
+def install_on_start(consumer: Any) -> SessionPlanner:
     """Fit fetch sessions to ``consumer`` (an unstarted ``AIOKafkaConsumer``) as soon as it has built its fetcher."""
     start = consumer.start
-    started = StartedPlanner()
+    planner = SessionPlanner()
 
     async def start_with_sessions() -> None:
         await start()
-        started.planner = install(consumer._fetcher)
+        planner.attach(consumer._fetcher)
 
     consumer.start = start_with_sessions
-    return started
+    return planner
