@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         "to one interval), and each commit holds processing for a few ms",
     )
     worker_linger_ms: int = Field(default=5, description="Producer batching delay: fewer, larger requests to the broker")
+    worker_event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="The worker's event loops (its agents' and its consumer thread's): uvloop's, in C, or Python's own "
+        "asyncio loop",
+    )
     worker_session_timeout: float = Field(default=10.0, description="Seconds before a dead worker's partitions move")
     worker_instance_id: str | None = Field(
         default=None,

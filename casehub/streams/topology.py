@@ -14,6 +14,7 @@ Two hops, each one Kafka transaction per source partition (see ``exactly_once``)
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -105,7 +106,8 @@ class Pipeline:
             heap.settle("ready")
             diagnostics.install(self.app, self.gate)
             self._settled = True
-        log.info("worker ready", worker_id=self.app.conf.id, partitions=assigned)
+        log.info("worker ready", worker_id=self.app.conf.id, partitions=assigned,
+                 event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0])  # uvloop or asyncio
 
     def internal_topics(self) -> list[Any]:
         """The topics this worker group declares for itself (besides table changelogs)."""

@@ -138,3 +138,9 @@ def test_the_worker_listens_on_loopback_only(metered: tuple[Hub, int]) -> None:
     assert port in {address.port for address in listening}  # /metrics
     assert len(listening) >= 2  # and faust's web server
     assert {address.ip for address in listening} == {"127.0.0.1"}
+
+
+def test_the_worker_runs_on_uvloop_by_default(metered: tuple[Hub, int]) -> None:
+    hub, _ = metered
+    assert '"event_loop": "uvloop"' in hub.worker.log_text()
+    assert '"event_loop": "asyncio"' not in hub.worker.log_text()
