@@ -48,7 +48,8 @@ class GatewayServer:
 
     def start(self, *, ready_timeout: float = 60.0, wait_view: bool = True) -> None:
         app = create_app(self.settings, registry=self.registry)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on")
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on",
+                                loop="asyncio")  # as `casehub gateway` runs it
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"gateway-{self.port}", daemon=True)
         self.thread.start()
