@@ -148,7 +148,7 @@ class WorkerGroup:
         while time.monotonic() < deadline:
             for worker in self.workers:
                 if worker.process.poll() is not None:
-                    raise SystemExit(f"worker exited:\n{worker.log_text()[-3000:]}\nLOG {worker.log}")
+                    raise SystemExit(f"worker exited:\n{worker.log_text()[-3000:]}\nwhole log: {worker.log}")
             counts = [worker.log_text().count("worker ready") for worker in self.workers]
             if sum(counts) != last:
                 last, quiet_since = sum(counts), time.monotonic()

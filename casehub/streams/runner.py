@@ -203,8 +203,8 @@ def use_event_loop(kind: str) -> None:
     """Make ``kind`` the loop of this thread and of every thread that makes one (faust's consumer thread does).
 
     uvloop runs the loop, its sockets and TLS in C: the worker's per-record cost is mostly event-loop and socket
-    work, not its stages (2026-12-07, interleaved runs of ``bench/pipeline.py``: 10-12% more events/s, 9-12% less
-    CPU per event). Called before anything makes a loop: one made earlier would belong to the old policy.
+    work, not its stages (2026-12-07, 5 interleaved rounds of ``bench/pipeline.py``: 10-20% more events/s and 9-16%
+    less CPU per event in 4 of them). Called before anything makes a loop: one made earlier would belong to the old policy.
     """
     if kind == "uvloop":
         import uvloop

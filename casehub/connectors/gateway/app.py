@@ -29,6 +29,11 @@ from casehub.registry.watch import RegistryWatch
 
 log = get_logger(__name__)
 API_VERSION = "1.0.0"
+EVENT_LOOP = "asyncio"
+"""uvicorn's loop for the gateway: asyncio's, not uvloop (uvicorn's own pick once installed, for the worker).
+
+Under uvloop one shutdown in a test-suite run spent 30 s stopping the Kafka clients (2026-12-07), past the stop a
+deployment waits for."""
 
 
 def operation_id(route: APIRoute) -> str:

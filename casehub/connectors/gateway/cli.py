@@ -20,7 +20,7 @@ def gateway(host: str | None, port: int | None, rate_per_minute: int | None) -> 
     """
     import uvicorn
 
-    from casehub.connectors.gateway.app import create_app
+    from casehub.connectors.gateway.app import EVENT_LOOP, create_app
 
     settings = Settings()
     overrides = {
@@ -32,7 +32,5 @@ def gateway(host: str | None, port: int | None, rate_per_minute: int | None) -> 
     configure_logging(settings.log_level)
     app = create_app(settings)
     click.echo(f"casehub gateway on http://{settings.gateway_host}:{settings.gateway_port} (docs at /docs)", err=True)
-    # asyncio's loop, not uvloop (uvicorn's pick once installed, for the worker): under uvloop one shutdown in a
-    # test-suite run spent 30 s stopping the Kafka clients (2026-12-07), past the stop a deployment waits for
     uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_config=None, access_log=False,
-                loop="asyncio")
+                loop=EVENT_LOOP)

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from casehub.connectors.gateway.app import create_app
+from casehub.connectors.gateway.app import EVENT_LOOP, create_app
 from casehub.connectors.gateway.keys import KeyStore
 from casehub.core.settings import Settings
 from casehub.registry import Registry, parse_registry
@@ -49,7 +49,7 @@ class GatewayServer:
     def start(self, *, ready_timeout: float = 60.0, wait_view: bool = True) -> None:
         app = create_app(self.settings, registry=self.registry)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on",
-                                loop="asyncio")  # as `casehub gateway` runs it
+                                loop=EVENT_LOOP)  # as `casehub gateway` runs it
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"gateway-{self.port}", daemon=True)
         self.thread.start()
